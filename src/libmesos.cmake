@@ -17,3 +17,36 @@ target_include_directories(mesos PUBLIC
   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 target_link_libraries(mesos PUBLIC protobuf::libprotobuf Threads::Threads
                             PRIVATE PkgConfig::GLOG)
+
+# --- Installation: the library, the public headers at Mesos's include paths, the generated
+# public protobuf headers and schemas, a pkg-config file and a CMake package.
+install(TARGETS mesos EXPORT KeelTargets
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(FILES ${CMAKE_SOURCE_DIR}/include/mesos/mesos.hpp
+              ${CMAKE_SOURCE_DIR}/include/mesos/scheduler.hpp
+              ${CMAKE_SOURCE_DIR}/include/mesos/executor.hpp
+              ${CMAKE_SOURCE_DIR}/include/mesos/version.hpp
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mesos)
+foreach(h ${KEEL_PUBLIC_PROTO_HEADERS})
+  file(RELATIVE_PATH rel ${KEEL_PROTO_GEN_DIR} ${h})
+  get_filename_component(dir ${rel} DIRECTORY)
+  install(FILES ${h} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/${dir})
+endforeach()
+foreach(p ${KEEL_PUBLIC_PROTO_FILES})
+  file(RELATIVE_PATH rel ${KEEL_PROTO_ROOT} ${p})
+  get_filename_component(dir ${rel} DIRECTORY)
+  install(FILES ${p} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/${dir})
+endforeach()
+
+configure_file(${CMAKE_SOURCE_DIR}/cmake/mesos.pc.in ${CMAKE_BINARY_DIR}/mesos.pc @ONLY)
+install(FILES ${CMAKE_BINARY_DIR}/mesos.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+include(CMakePackageConfigHelpers)
+install(EXPORT KeelTargets NAMESPACE Keel:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Keel)
+configure_package_config_file(${CMAKE_SOURCE_DIR}/cmake/KeelConfig.cmake.in
+  ${CMAKE_BINARY_DIR}/KeelConfig.cmake INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Keel)
+write_basic_package_version_file(${CMAKE_BINARY_DIR}/KeelConfigVersion.cmake
+  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMajorVersion)
+install(FILES ${CMAKE_BINARY_DIR}/KeelConfig.cmake ${CMAKE_BINARY_DIR}/KeelConfigVersion.cmake
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Keel)

@@ -145,6 +145,15 @@ void EventLoop::rearm() {
   });
 }
 
+size_t EventLoop::poll() {
+  io_->restart();
+  size_t total = 0;
+  for (size_t n = io_->poll(); n > 0; n = io_->poll()) {
+    total += n;
+  }
+  return total;
+}
+
 void EventLoop::drain() {
   if (inLoopThread()) {
     return;

@@ -52,6 +52,11 @@ class EventLoop {
   // Test helper: blocks the caller until every handler posted before this call has run.
   void drain();
 
+  // Test helper for a loop that was never start()ed: runs every ready handler (and those
+  // they post) on the calling thread, which then acts as the loop thread. Returns how
+  // many ran.
+  size_t poll();
+
  private:
   void fireDue();
   void rearm();

@@ -1,0 +1,198 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <mesos/internal/messages.pb.h>
+#include <mesos/mesos.pb.h>
+
+#include "agent/agent_records.hpp"
+#include "agent/process_launcher.hpp"
+#include "agent/status_update_manager.hpp"
+#include "common/agent_flags.hpp"
+#include "common/resources.hpp"
+#include "common/status.hpp"
+#include "runtime/event_loop.hpp"
+#include "wire/dispatcher.hpp"
+#include "wire/transport.hpp"
+
+namespace keel::agent {
+
+// The agent: registers with the master, launches executors for the tasks it is sent,
+// relays their status updates reliably and serves /slave(1)/{state,flags,health}.
+//
+// It is the libprocess process `slave(1)` on `transport`. Everything it owns lives on
+// `loop`: construct it anywhere, but call every method (start() included) on the loop
+// thread. `loop`, `transport` and `launcher` must outlive it.
+class Agent {
+ public:
+  enum class State { kDisconnected, kRunning, kTerminating };
+
+  static constexpr const char* kProcessId = "slave(1)";
+
+  Agent(runtime::EventLoop& loop, wire::Transport& transport, AgentFlags flags,
+        ProcessLauncher& launcher);
+  ~Agent();
+
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  // Computes the agent's resources and SlaveInfo, registers the process and its HTTP
+  // routes and starts registering with the master after a random delay in
+  // [0, registration_backoff_factor]. Errors: unusable --master, --resources or
+  // --attributes, or a work_dir that cannot be created.
+  Status start();
+
+  // Shuts every framework's executors down (ShutdownExecutorMessage, the grace period,
+  // then SIGKILL), then calls `done` on the loop once no executor is left. The agent
+  // stops (re)registering. Also what a ShutdownMessage from the master does.
+  void shutdown(const std::string& reason, std::function<void()> done);
+
+  // Called (on the loop) when the master told the agent to shut down and it has; the
+  // daemon should exit. Optional.
+  void setOnTerminated(std::function<void(const std::string& reason)> callback) {
+    on_terminated_ = std::move(callback);
+  }
+
+  // The (name, value) pairs /flags and /state show (FlagSet::values()). Optional.
+  void setFlagValues(std::vector<std::pair<std::string, std::string>> values) {
+    flag_values_ = std::move(values);
+  }
+
+  State state() const { return state_; }
+  const wire::Pid& self() const { return self_; }
+  const wire::Pid& master() const { return master_; }
+  // The id the master gave this agent; empty before the first registration.
+  const std::string& agentId() const { return info_.id().value(); }
+  const mesos::SlaveInfo& info() const { return info_; }
+  const Resources& totalResources() const { return total_; }
+  const TaskStatusUpdateManager& statusUpdates() const { return *status_updates_; }
+
+  // Read access for endpoints and tests.
+  const std::map<std::string, std::unique_ptr<FrameworkRecord>>& frameworks() const {
+    return frameworks_;
+  }
+  const std::deque<std::unique_ptr<FrameworkRecord>>& completedFrameworks() const {
+    return completed_frameworks_;
+  }
+
+  // The /slave(1)/state document (JSON), as the captured Mesos agent renders it.
+  std::string stateJson() const;
+  // The /slave(1)/flags document.
+  std::string flagsJson() const;
+
+ private:
+  // --- registration (agent.cpp)
+  void installHandlers();
+  void startDetection();
+  void doReliableRegistration(runtime::Duration max_backoff);
+  void onRegistered(const wire::Pid& from, const mesos::SlaveID& id, double ping_timeout);
+  void onReregistered(const wire::Pid& from, const mesos::internal::SlaveReregisteredMessage& m);
+  void onPing(const wire::Pid& from, const mesos::internal::PingSlaveMessage& m);
+  void armPingTimer();
+  void onMasterLost(const std::string& why);
+  void onExited(const wire::Pid& pid);
+  void sendUpdateSlave();
+  mesos::internal::ReregisterSlaveMessage reregistrationMessage() const;
+  void onShutdownMessage(const wire::Pid& from, const mesos::internal::ShutdownMessage& m);
+  void onUpdateFramework(const wire::Pid& from, const mesos::internal::UpdateFrameworkMessage& m);
+  void checkpointAgentInfo();
+  Status loadExecutorEnvironment();
+
+  // --- tasks and executors (agent_tasks.cpp)
+  void onRunTask(const wire::Pid& from, mesos::internal::RunTaskMessage&& m);
+  FrameworkRecord& ensureFramework(const mesos::internal::RunTaskMessage& m);
+  ExecutorRecord* launchExecutor(FrameworkRecord& framework, const mesos::ExecutorInfo& info,
+                                 bool command_executor);
+  void onLaunched(const std::string& framework_id, const std::string& executor_id,
+                  const std::string& container_id, Result<pid_t> result);
+  void onRegistrationTimeout(const std::string& framework_id, const std::string& executor_id,
+                             const std::string& container_id);
+  void onRegisterExecutor(const wire::Pid& from,
+                          const mesos::internal::RegisterExecutorMessage& m);
+  void sendTaskToExecutor(FrameworkRecord& framework, ExecutorRecord& executor,
+                          const mesos::TaskInfo& task);
+  void onKillTask(const wire::Pid& from, const mesos::internal::KillTaskMessage& m);
+  void onShutdownFramework(const wire::Pid& from,
+                           const mesos::internal::ShutdownFrameworkMessage& m);
+  void onShutdownExecutor(const wire::Pid& from,
+                          const mesos::internal::ShutdownExecutorMessage& m);
+  void shutdownFramework(FrameworkRecord& framework);
+  void shutdownExecutor(FrameworkRecord& framework, ExecutorRecord& executor);
+  void destroyExecutor(ExecutorRecord& executor);
+  void onExecutorExited(const std::string& framework_id, const std::string& executor_id,
+                        const std::string& container_id, int wait_status);
+  void maybeRemoveExecutor(FrameworkRecord& framework, const std::string& executor_id);
+  void maybeRemoveFramework(const std::string& framework_id);
+  void maybeFinishShutdown();
+  ExecutorRecord* findExecutor(const std::string& framework_id, const std::string& executor_id,
+                               const std::string& container_id = "");
+
+  // --- status updates and framework messages (agent_updates.cpp)
+  void onStatusUpdate(const wire::Pid& from, mesos::internal::StatusUpdateMessage&& m);
+  void handleUpdate(mesos::internal::StatusUpdate update, const std::optional<wire::Pid>& ack_to);
+  void sendAgentUpdate(const mesos::FrameworkID& framework_id, const mesos::TaskID& task_id,
+                       const mesos::ExecutorID* executor_id, mesos::TaskState state,
+                       mesos::TaskStatus::Reason reason, const std::string& message);
+  void forwardUpdate(const mesos::internal::StatusUpdate& update);
+  void onStatusUpdateAck(const wire::Pid& from,
+                         const mesos::internal::StatusUpdateAcknowledgementMessage& m);
+  void onFrameworkToExecutor(const wire::Pid& from,
+                             const mesos::internal::FrameworkToExecutorMessage& m);
+  void onExecutorToFramework(const wire::Pid& from,
+                             const mesos::internal::ExecutorToFrameworkMessage& m);
+  void reconcile(const mesos::internal::ReconcileTasksMessage& reconciliation);
+
+  // --- endpoints (agent_http.cpp)
+  void installRoutes();
+
+  template <class M>
+  void send(const wire::Pid& to, const M& message) {
+    transport_.send(wire::makeMessage(self_, to, message));
+  }
+  bool fromMaster(const wire::Pid& from, const char* what) const;
+  runtime::Duration randomDelay(runtime::Duration max);
+
+  runtime::EventLoop& loop_;
+  wire::Transport& transport_;
+  AgentFlags flags_;
+  ProcessLauncher& launcher_;
+  wire::Dispatcher dispatcher_;
+  std::unique_ptr<TaskStatusUpdateManager> status_updates_;
+  std::mt19937_64 random_;
+
+  State state_ = State::kDisconnected;
+  wire::Pid self_;
+  wire::Pid master_;
+  mesos::SlaveInfo info_;   // resources in the refinement format
+  Resources total_;
+  std::string work_dir_;
+  std::string resource_version_uuid_;  // 16 raw bytes
+  double start_time_ = 0;
+  bool started_ = false;
+  bool linked_master_ = false;
+
+  runtime::TimerId registration_timer_ = 0;
+  runtime::TimerId ping_timer_ = 0;
+  runtime::Duration ping_timeout_ = std::chrono::seconds(75);
+
+  std::map<std::string, std::unique_ptr<FrameworkRecord>> frameworks_;
+  std::deque<std::unique_ptr<FrameworkRecord>> completed_frameworks_;
+
+  std::vector<std::pair<std::string, std::string>> flag_values_;
+  std::map<std::string, std::string> executor_environment_;  // --executor_environment_variables
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards launcher callbacks
+
+  std::function<void()> shutdown_done_;
+  std::function<void(const std::string&)> on_terminated_;
+  bool terminate_after_shutdown_ = false;
+  std::string shutdown_reason_;
+};
+
+}  // namespace keel::agent

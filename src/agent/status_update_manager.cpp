@@ -1,0 +1,165 @@
+#include "agent/status_update_manager.hpp"
+
+#include <glog/logging.h>
+
+#include <algorithm>
+
+namespace keel::agent {
+
+bool isTerminalState(mesos::TaskState state) {
+  switch (state) {
+    case mesos::TASK_FINISHED:
+    case mesos::TASK_FAILED:
+    case mesos::TASK_KILLED:
+    case mesos::TASK_ERROR:
+    case mesos::TASK_LOST:
+    case mesos::TASK_DROPPED:
+    case mesos::TASK_GONE:
+    case mesos::TASK_GONE_BY_OPERATOR:
+      return true;
+    default:
+      return false;
+  }
+}
+
+TaskStatusUpdateManager::TaskStatusUpdateManager(runtime::EventLoop& loop, Forward forward)
+    : loop_(loop), forward_(std::move(forward)) {}
+
+TaskStatusUpdateManager::~TaskStatusUpdateManager() {
+  for (auto& [key, stream] : streams_) {
+    cancelTimer(stream);
+  }
+}
+
+Result<bool> TaskStatusUpdateManager::update(const mesos::internal::StatusUpdate& update) {
+  const std::string& uuid = update.status().uuid();
+  if (uuid.empty()) {
+    return Result<bool>::error("Status update without a uuid");
+  }
+  Key key{update.framework_id().value(), update.status().task_id().value()};
+  Stream& stream = streams_[key];
+  if (stream.acknowledged.count(uuid) > 0 || stream.received.count(uuid) > 0) {
+    return false;
+  }
+  if (stream.terminated) {
+    return Result<bool>::error("Status update " + update.status().task_id().value() +
+                               " received after the task's terminal update");
+  }
+  stream.received.insert(uuid);
+  stream.queue.push_back(update);
+  if (isTerminalState(update.status().state())) {
+    stream.terminated = true;
+  }
+  if (stream.queue.size() == 1 && !paused_) {
+    stream.backoff = kRetryMin;
+    sendHead(key, stream);
+  }
+  return true;
+}
+
+Result<bool> TaskStatusUpdateManager::acknowledge(const mesos::FrameworkID& framework_id,
+                                                  const mesos::TaskID& task_id,
+                                                  const std::string& uuid) {
+  Key key{framework_id.value(), task_id.value()};
+  auto it = streams_.find(key);
+  if (it == streams_.end()) {
+    return Result<bool>::error("No status update stream for task " + task_id.value() +
+                               " of framework " + framework_id.value());
+  }
+  Stream& stream = it->second;
+  if (stream.queue.empty() || stream.queue.front().status().uuid() != uuid) {
+    return Result<bool>::error("Unexpected acknowledgement for task " + task_id.value() +
+                               (stream.acknowledged.count(uuid) ? " (duplicate)" : ""));
+  }
+  bool terminal = isTerminalState(stream.queue.front().status().state());
+  stream.acknowledged.insert(uuid);
+  stream.queue.pop_front();
+  cancelTimer(stream);
+  stream.backoff = kRetryMin;
+  if (terminal) {
+    // Nothing may follow a terminal update, so the stream is done.
+    streams_.erase(it);
+    return true;
+  }
+  if (!stream.queue.empty() && !paused_) {
+    sendHead(key, stream);
+  }
+  return false;
+}
+
+void TaskStatusUpdateManager::pause() {
+  paused_ = true;
+  for (auto& [key, stream] : streams_) {
+    cancelTimer(stream);
+  }
+}
+
+void TaskStatusUpdateManager::resume() {
+  paused_ = false;
+  for (auto& [key, stream] : streams_) {
+    cancelTimer(stream);
+    stream.backoff = kRetryMin;
+    if (!stream.queue.empty()) {
+      sendHead(key, stream);
+    }
+  }
+}
+
+void TaskStatusUpdateManager::cleanup(const mesos::FrameworkID& framework_id) {
+  for (auto it = streams_.begin(); it != streams_.end();) {
+    if (it->first.first == framework_id.value()) {
+      cancelTimer(it->second);
+      it = streams_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+const mesos::internal::StatusUpdate* TaskStatusUpdateManager::head(
+    const mesos::FrameworkID& framework_id, const mesos::TaskID& task_id) const {
+  auto it = streams_.find(Key{framework_id.value(), task_id.value()});
+  if (it == streams_.end() || it->second.queue.empty()) {
+    return nullptr;
+  }
+  return &it->second.queue.front();
+}
+
+size_t TaskStatusUpdateManager::pending(const mesos::FrameworkID& framework_id,
+                                        const mesos::TaskID& task_id) const {
+  auto it = streams_.find(Key{framework_id.value(), task_id.value()});
+  return it == streams_.end() ? 0 : it->second.queue.size();
+}
+
+void TaskStatusUpdateManager::sendHead(const Key& key, Stream& stream) {
+  mesos::internal::StatusUpdate update = stream.queue.front();
+  update.set_latest_state(stream.queue.back().status().state());
+  cancelTimer(stream);
+  stream.timer = loop_.schedule(stream.backoff, [this, key] { onRetry(key); });
+  forward_(update);
+}
+
+void TaskStatusUpdateManager::onRetry(const Key& key) {
+  auto it = streams_.find(key);
+  if (it == streams_.end()) {
+    return;
+  }
+  Stream& stream = it->second;
+  stream.timer = 0;
+  if (paused_ || stream.queue.empty()) {
+    return;
+  }
+  stream.backoff = std::min(stream.backoff * 2, kRetryMax);
+  LOG(INFO) << "Resending status update " << stream.queue.front().status().state()
+            << " for task " << key.second << " of framework " << key.first;
+  sendHead(key, stream);
+}
+
+void TaskStatusUpdateManager::cancelTimer(Stream& stream) {
+  if (stream.timer != 0) {
+    loop_.cancel(stream.timer);
+    stream.timer = 0;
+  }
+}
+
+}  // namespace keel::agent

@@ -1,0 +1,62 @@
+// keel-master: the thin shell around keel::master::Master (flags in docs/flags.md).
+
+#include <glog/logging.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <iostream>
+
+#include "common/master_flags.hpp"
+#include "master/master.hpp"
+#include "runtime/event_loop.hpp"
+#include "wire/tcp_transport.hpp"
+
+extern char** environ;
+
+int main(int argc, char** argv) {
+  google::InitGoogleLogging(argv[0]);
+  FLAGS_logtostderr = true;
+
+  keel::FlagSet set;
+  auto flags = keel::loadMasterFlags(argc, argv, environ, &set);
+  if (set.helpRequested()) {
+    std::cout << set.usage(argv[0]) << std::endl;
+    return 0;
+  }
+  if (!flags) {
+    std::cerr << flags.message() << std::endl;
+    return 1;
+  }
+  for (const auto& warning : set.warnings()) {
+    LOG(WARNING) << warning;
+  }
+
+  keel::runtime::EventLoop loop;
+  keel::wire::TcpOptions options;
+  options.ip = flags->ip.empty() ? "0.0.0.0" : flags->ip;
+  options.port = static_cast<uint16_t>(flags->port);
+  options.advertise_ip = flags->advertise_ip;
+  if (options.advertise_ip.empty() && options.ip == "0.0.0.0") {
+    options.advertise_ip = "127.0.0.1";
+  }
+  auto transport = keel::wire::TcpTransport::create(loop, options);
+  if (!transport) {
+    std::cerr << "Failed to listen on " << options.ip << ":" << options.port << ": "
+              << transport.message() << std::endl;
+    return 1;
+  }
+  keel::master::Master master(loop, **transport, *flags, set.values());
+
+  boost::asio::signal_set signals(loop.context(), SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (!ec) {
+      LOG(INFO) << "Received signal " << signo << "; shutting down";
+      (*transport)->shutdown();
+      loop.stop();
+    }
+  });
+  loop.post([&] { master.start(); });
+  loop.start();
+  loop.join();
+  return 0;
+}

@@ -1,0 +1,174 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <mesos/scheduler/scheduler.pb.h>
+
+#include "common/master_flags.hpp"
+#include "master/state.hpp"
+#include "runtime/event_loop.hpp"
+#include "wire/dispatcher.hpp"
+#include "wire/transport.hpp"
+
+namespace keel::allocator {
+class Allocator;
+}
+
+namespace keel::master {
+
+class HttpEndpoints;
+
+// The Keel master: a message-driven state machine on one event loop (spec §3). It
+// registers the process `master` (and one `slave-observer(N)` per agent) on the given
+// transport and serves its HTTP endpoints there. Construct, then start(), both on the
+// loop thread; the transport and loop must outlive it.
+class Master {
+ public:
+  Master(runtime::EventLoop& loop, wire::Transport& transport, MasterFlags flags,
+         std::vector<std::pair<std::string, std::string>> flag_values = {});
+  ~Master();
+
+  void start();
+
+  const wire::Pid& pid() const { return self_; }
+  const mesos::MasterInfo& info() const { return info_; }
+
+  // Counts for tests and keel-local (loop thread only).
+  size_t agentCount() const { return agents_.size(); }
+  size_t frameworkCount() const { return frameworks_.size(); }
+
+ private:
+  friend class HttpEndpoints;
+
+  // --- wiring (master.cpp)
+  void installHandlers();
+  wire::Delivery receive(wire::Message&& msg);
+  void exited(const wire::Pid& pid);
+  template <class M>
+  void send(const wire::Pid& to, const M& message);
+  double now() const { return loop_.clock().unixSeconds(); }
+
+  // --- frameworks (frameworks.cpp)
+  void handleCall(const wire::Pid& from, mesos::scheduler::Call&& call);
+  void subscribe(const wire::Pid& from, mesos::FrameworkInfo info, bool force,
+                 std::vector<std::string> suppressed_roles);
+  void frameworkError(const wire::Pid& to, const std::string& message);
+  FrameworkState* lookupFramework(const std::string& id);
+  FrameworkState* frameworkFrom(const wire::Pid& from, const std::string& id);
+  void addFramework(std::unique_ptr<FrameworkState> framework);
+  void deactivateFramework(FrameworkState& framework, bool rescind);
+  void disconnectFramework(FrameworkState& framework);
+  void removeFramework(FrameworkState& framework);
+  void sendFrameworkUpdates(const FrameworkState& framework);
+
+  // --- agents (agents.cpp)
+  void registerAgent(const wire::Pid& from, mesos::internal::RegisterSlaveMessage&& msg);
+  void reregisterAgent(const wire::Pid& from, mesos::internal::ReregisterSlaveMessage&& msg);
+  void unregisterAgent(const wire::Pid& from, const std::string& agent_id);
+  AgentState* lookupAgent(const std::string& id);
+  AgentState* agentByPid(const wire::Pid& pid);
+  void startObserver(AgentState& agent);
+  void ping(const std::string& agent_id);
+  void pong(const std::string& observer_id);
+  void disconnectAgent(AgentState& agent);
+  void markUnreachable(const std::string& agent_id, const std::string& cause);
+  void removeAgent(AgentState& agent, const std::string& cause, mesos::TaskState partition_state,
+                   mesos::TaskStatus::Reason reason);
+  void updateAgent(const wire::Pid& from, mesos::internal::UpdateSlaveMessage&& msg);
+
+  // --- offers (offers.cpp)
+  void scheduleAllocation();
+  void allocate();
+  void rescindOffer(const std::string& offer_id, bool recover);
+  void removeOffer(const std::string& offer_id, std::optional<double> refuse_seconds);
+  void accept(FrameworkState& framework, mesos::scheduler::Call::Accept&& accept);
+  void decline(FrameworkState& framework, const mesos::scheduler::Call::Decline& decline);
+  void launch(FrameworkState& framework, AgentState& agent, const mesos::TaskInfo& task,
+              Resources* remaining);
+  mesos::Offer offerForFramework(const OfferState& offer, const FrameworkState& framework) const;
+
+  // --- tasks (tasks.cpp)
+  void statusUpdate(const wire::Pid& from, mesos::internal::StatusUpdateMessage&& msg);
+  void acknowledge(FrameworkState& framework, const std::string& agent_id,
+                   const std::string& task_id, const std::string& uuid);
+  void kill(FrameworkState& framework, const std::string& task_id, const std::string& agent_id,
+            const mesos::KillPolicy* kill_policy);
+  void reconcile(FrameworkState& framework, const std::vector<mesos::TaskStatus>& statuses);
+  void frameworkToExecutor(FrameworkState& framework, const std::string& agent_id,
+                           const std::string& executor_id, const std::string& data);
+  void executorToFramework(const wire::Pid& from,
+                           mesos::internal::ExecutorToFrameworkMessage&& msg);
+  void exitedExecutor(const wire::Pid& from, mesos::internal::ExitedExecutorMessage&& msg);
+  void updateTaskState(mesos::Task& task, const mesos::TaskStatus& status,
+                       std::optional<mesos::TaskState> latest_state);
+  void recoverTaskResources(const mesos::Task& task);
+  void removeTask(FrameworkState& framework, const std::string& task_id, bool to_completed);
+  void forwardUpdate(FrameworkState& framework, const mesos::TaskStatus& status,
+                     const wire::Pid& acknowledgee, const std::string& uuid);
+  mesos::TaskStatus masterStatus(const mesos::TaskInfo& task, const std::string& framework_id,
+                                 mesos::TaskState state, mesos::TaskStatus::Reason reason,
+                                 const std::string& message) const;
+  void sendMasterUpdate(FrameworkState& framework, const mesos::TaskStatus& status);
+  void transitionTask(FrameworkState& framework, mesos::Task& task, mesos::TaskState state,
+                      mesos::TaskStatus::Reason reason, const std::string& message, bool notify);
+
+  // --- endpoints (http.cpp)
+  void installEndpoints();
+
+  runtime::EventLoop& loop_;
+  wire::Transport& transport_;
+  MasterFlags flags_;
+  std::vector<std::pair<std::string, std::string>> flag_values_;
+  wire::Pid self_;
+  mesos::MasterInfo info_;
+  double start_time_ = 0;
+  wire::Dispatcher dispatcher_;
+  wire::Dispatcher observer_dispatcher_;
+  std::unique_ptr<allocator::Allocator> allocator_;
+  std::unique_ptr<HttpEndpoints> endpoints_;
+
+  uint64_t next_framework_ = 0;
+  uint64_t next_offer_ = 0;
+  uint64_t next_agent_ = 0;
+  uint64_t next_observer_ = 1;
+
+  std::map<std::string, std::unique_ptr<FrameworkState>> frameworks_;
+  std::deque<std::unique_ptr<FrameworkState>> completed_frameworks_;
+  std::set<std::string> completed_framework_ids_;
+  std::map<std::string, std::unique_ptr<AgentState>> agents_;
+  std::map<std::string, std::string> agent_by_pid_;      // pid string → agent id
+  std::map<std::string, std::string> agent_by_observer_;  // observer id → agent id
+  std::map<std::string, double> unreachable_agents_;     // agent id → time
+  std::unordered_map<std::string, OfferState> offers_;
+  bool allocation_pending_ = false;
+
+ public:
+  // Metrics (a few of Mesos's names; /metrics/snapshot).
+  struct Metrics {
+    uint64_t dropped_messages = 0;
+    uint64_t invalid_status_updates = 0;
+    uint64_t valid_status_updates = 0;
+    uint64_t tasks_launched = 0;
+    uint64_t offers_sent = 0;
+    uint64_t offers_declined = 0;
+    uint64_t offers_rescinded = 0;
+    std::map<std::string, uint64_t> messages;  // by message name
+  };
+  const Metrics& metrics() const { return metrics_; }
+
+ private:
+  Metrics metrics_;
+};
+
+template <class M>
+void Master::send(const wire::Pid& to, const M& message) {
+  if (to.empty()) {
+    return;
+  }
+  transport_.send(wire::makeMessage(self_, to, message));
+}
+
+}  // namespace keel::master

@@ -1,0 +1,365 @@
+// Allocation passes, offers, ACCEPT / LAUNCH and DECLINE (spec §3.4–§3.6).
+
+#include <glog/logging.h>
+
+#include "allocator/allocator.hpp"
+#include "common/ids.hpp"
+#include "master/master.hpp"
+#include "master/validation.hpp"
+
+namespace keel::master {
+
+void Master::scheduleAllocation() {
+  // Coalesce: every trigger until the pass runs shares it.
+  if (allocation_pending_) {
+    return;
+  }
+  allocation_pending_ = true;
+  loop_.post([this] {
+    allocation_pending_ = false;
+    allocate();
+  });
+}
+
+mesos::Offer Master::offerForFramework(const OfferState& state,
+                                       const FrameworkState& framework) const {
+  mesos::Offer offer = state.offer;
+  if (!framework.hasCapability(mesos::FrameworkInfo::Capability::MULTI_ROLE)) {
+    offer.clear_allocation_info();
+    for (auto& r : *offer.mutable_resources()) {
+      r.clear_allocation_info();
+    }
+  }
+  return offer;
+}
+
+void Master::allocate() {
+  auto offerables = allocator_->allocate(loop_.clock().now());
+  // One ResourceOffersMessage per framework per pass (spec §3.4).
+  std::map<std::string, mesos::internal::ResourceOffersMessage> batches;
+  for (auto& offerable : offerables) {
+    FrameworkState* framework = lookupFramework(offerable.framework_id);
+    AgentState* agent = lookupAgent(offerable.agent_id);
+    if (framework == nullptr || !framework->connected || !framework->active || agent == nullptr ||
+        !agent->connected || !agent->active) {
+      allocator_->recoverResources(offerable.framework_id, offerable.agent_id,
+                                   offerable.resources, std::nullopt, loop_.clock().now());
+      continue;
+    }
+    OfferState state;
+    mesos::Offer& offer = state.offer;
+    offer.mutable_id()->set_value(offerId(info_.id(), next_offer_++));
+    offer.mutable_framework_id()->set_value(framework->id());
+    *offer.mutable_slave_id() = agent->info.id();
+    offer.set_hostname(agent->info.hostname());
+    auto* url = offer.mutable_url();
+    url->set_scheme("http");
+    url->mutable_address()->set_hostname(agent->info.hostname());
+    url->mutable_address()->set_ip(agent->pid.ip);
+    url->mutable_address()->set_port(agent->pid.port);
+    url->set_path("/" + agent->pid.id);
+    state.resources = offerable.resources;
+    for (const auto& r : offerable.resources.proto()) {
+      if (r.name() != "ephemeral_ports") {
+        *offer.add_resources() = r;
+      }
+    }
+    *offer.mutable_attributes() = agent->info.attributes();
+    offer.mutable_allocation_info()->set_role(offerable.role);
+    if (agent->info.has_domain()) {
+      *offer.mutable_domain() = agent->info.domain();
+    }
+    auto fe = framework->executors.find(agent->id());
+    if (fe != framework->executors.end()) {
+      for (const auto& [eid, info] : fe->second) {
+        offer.add_executor_ids()->set_value(eid);
+      }
+    }
+    const std::string offer_id = offer.id().value();
+    if (flags_.offer_timeout) {
+      state.timer = loop_.schedule(*flags_.offer_timeout, [this, offer_id] {
+        if (offers_.count(offer_id)) {
+          LOG(INFO) << "Offer " << offer_id << " timed out; rescinding it";
+          rescindOffer(offer_id, true);
+        }
+      });
+    }
+    auto& batch = batches[framework->id()];
+    *batch.add_offers() = offerForFramework(state, *framework);
+    batch.add_pids(agent->pid.str());
+    framework->offers.insert(offer_id);
+    agent->offers.insert(offer_id);
+    offers_.emplace(offer_id, std::move(state));
+    metrics_.offers_sent++;
+  }
+  for (auto& [fid, batch] : batches) {
+    send(frameworks_.at(fid)->pid, batch);
+  }
+}
+
+void Master::removeOffer(const std::string& offer_id, std::optional<double> refuse_seconds) {
+  auto it = offers_.find(offer_id);
+  if (it == offers_.end()) {
+    return;
+  }
+  OfferState state = std::move(it->second);
+  offers_.erase(it);
+  if (state.timer) {
+    loop_.cancel(*state.timer);
+  }
+  const std::string fid = state.offer.framework_id().value();
+  const std::string aid = state.offer.slave_id().value();
+  if (FrameworkState* f = lookupFramework(fid)) {
+    f->offers.erase(offer_id);
+  }
+  if (AgentState* a = lookupAgent(aid)) {
+    a->offers.erase(offer_id);
+  }
+  allocator_->recoverResources(fid, aid, state.resources, refuse_seconds, loop_.clock().now());
+}
+
+void Master::rescindOffer(const std::string& offer_id, bool notify) {
+  auto it = offers_.find(offer_id);
+  if (it == offers_.end()) {
+    return;
+  }
+  FrameworkState* f = lookupFramework(it->second.offer.framework_id().value());
+  if (notify && f != nullptr && f->connected) {
+    mesos::internal::RescindResourceOfferMessage rescind;
+    rescind.mutable_offer_id()->set_value(offer_id);
+    send(f->pid, rescind);
+  }
+  metrics_.offers_rescinded++;
+  removeOffer(offer_id, std::nullopt);
+}
+
+void Master::decline(FrameworkState& framework, const mesos::scheduler::Call::Decline& decline) {
+  std::optional<double> refuse = decline.filters().refuse_seconds();
+  for (const auto& id : decline.offer_ids()) {
+    auto it = offers_.find(id.value());
+    if (it == offers_.end() || it->second.offer.framework_id().value() != framework.id()) {
+      LOG(WARNING) << "Ignoring decline of unknown offer " << id.value();
+      continue;
+    }
+    metrics_.offers_declined++;
+    removeOffer(id.value(), refuse);
+  }
+}
+
+namespace {
+
+// Injects the allocation role into resources that lack one (frameworks without MULTI_ROLE
+// never see allocation_info, spec §1.2).
+void injectAllocationRole(google::protobuf::RepeatedPtrField<mesos::Resource>* resources,
+                          const std::string& role) {
+  for (auto& r : *resources) {
+    if (!r.has_allocation_info()) {
+      r.mutable_allocation_info()->set_role(role);
+    }
+  }
+}
+
+}  // namespace
+
+void Master::accept(FrameworkState& framework, mesos::scheduler::Call::Accept&& accept) {
+  // Stage A: the offers (spec §3.5).
+  std::optional<std::string> offer_error;
+  std::set<std::string> seen;
+  std::string agent_id;
+  std::string role;
+  Resources pool;
+  if (accept.offer_ids_size() == 0) {
+    offer_error = "No offers specified";
+  }
+  for (const auto& id : accept.offer_ids()) {
+    if (offer_error) break;
+    if (!seen.insert(id.value()).second) {
+      offer_error = "Duplicate offer " + id.value() + " in offer list";
+      break;
+    }
+    auto it = offers_.find(id.value());
+    if (it == offers_.end()) {
+      offer_error = "Offer " + id.value() + " is no longer valid";
+      break;
+    }
+    const OfferState& o = it->second;
+    if (o.offer.framework_id().value() != framework.id()) {
+      offer_error = "Offer " + id.value() + " has invalid framework " +
+                    o.offer.framework_id().value() + " while framework " + framework.id() +
+                    " is expected";
+      break;
+    }
+    if (!role.empty() && o.offer.allocation_info().role() != role) {
+      offer_error = std::string("Aggregated offers must be allocated to the same role");
+      break;
+    }
+    if (!agent_id.empty() && o.offer.slave_id().value() != agent_id) {
+      offer_error = std::string("Aggregated offers must belong to one single agent");
+      break;
+    }
+    role = o.offer.allocation_info().role();
+    agent_id = o.offer.slave_id().value();
+    pool += o.resources;
+  }
+
+  const bool partition_aware = framework.partitionAware();
+  auto failAll = [&](mesos::TaskState state, mesos::TaskStatus::Reason reason,
+                     const std::string& message) {
+    for (const auto& op : accept.operations()) {
+      if (op.type() == mesos::Offer::Operation::LAUNCH) {
+        for (const auto& task : op.launch().task_infos()) {
+          sendMasterUpdate(framework, masterStatus(task, framework.id(), state, reason, message));
+        }
+      } else if (op.type() == mesos::Offer::Operation::LAUNCH_GROUP) {
+        for (const auto& task : op.launch_group().task_group().tasks()) {
+          sendMasterUpdate(framework, masterStatus(task, framework.id(), state, reason, message));
+        }
+      }
+    }
+  };
+
+  if (offer_error) {
+    for (const auto& id : accept.offer_ids()) {
+      auto it = offers_.find(id.value());
+      if (it != offers_.end() && it->second.offer.framework_id().value() == framework.id()) {
+        removeOffer(id.value(), std::nullopt);
+      }
+    }
+    failAll(partition_aware ? mesos::TASK_DROPPED : mesos::TASK_LOST,
+            mesos::TaskStatus::REASON_INVALID_OFFERS,
+            "Task launched with invalid offers: " + *offer_error);
+    return;
+  }
+
+  // The offers are used up now, whatever happens to the operations.
+  for (const auto& id : accept.offer_ids()) {
+    auto it = offers_.find(id.value());
+    if (it->second.timer) loop_.cancel(*it->second.timer);
+    framework.offers.erase(id.value());
+    if (AgentState* a = lookupAgent(agent_id)) a->offers.erase(id.value());
+    offers_.erase(it);
+  }
+
+  // Stage C: the agent must still be there and connected.
+  AgentState* agent = lookupAgent(agent_id);
+  if (agent == nullptr || !agent->connected) {
+    allocator_->recoverResources(framework.id(), agent_id, pool, std::nullopt,
+                                 loop_.clock().now());
+    failAll(partition_aware ? mesos::TASK_DROPPED : mesos::TASK_LOST,
+            agent == nullptr ? mesos::TaskStatus::REASON_SLAVE_REMOVED
+                             : mesos::TaskStatus::REASON_SLAVE_DISCONNECTED,
+            agent == nullptr ? "Agent removed" : "Agent disconnected");
+    return;
+  }
+
+  // Stage D: operations in order against the remaining pool.
+  Resources remaining = pool;
+  for (auto& op : *accept.mutable_operations()) {
+    switch (op.type()) {
+      case mesos::Offer::Operation::LAUNCH:
+        for (auto& task : *op.mutable_launch()->mutable_task_infos()) {
+          if (op.has_id()) {
+            sendMasterUpdate(framework, masterStatus(task, framework.id(), mesos::TASK_ERROR,
+                                                     mesos::TaskStatus::REASON_TASK_INVALID,
+                                                     "Operation IDs are not supported for LAUNCH"));
+            continue;
+          }
+          injectAllocationRole(task.mutable_resources(), role);
+          if (task.has_executor()) {
+            injectAllocationRole(task.mutable_executor()->mutable_resources(), role);
+            if (!task.executor().has_framework_id()) {
+              task.mutable_executor()->mutable_framework_id()->set_value(framework.id());
+            }
+          }
+          launch(framework, *agent, task, &remaining);
+        }
+        break;
+      case mesos::Offer::Operation::LAUNCH_GROUP:
+        for (const auto& task : op.launch_group().task_group().tasks()) {
+          sendMasterUpdate(framework,
+                           masterStatus(task, framework.id(), mesos::TASK_ERROR,
+                                        mesos::TaskStatus::REASON_TASK_GROUP_INVALID,
+                                        "LAUNCH_GROUP is not supported by this Keel master yet"));
+        }
+        break;
+      default:
+        // Reservations and volumes are not implemented yet: refused loudly, resources
+        // stay in the pool and are declined with the call's filters below.
+        LOG(WARNING) << "Framework " << framework.id() << " sent an unsupported "
+                     << mesos::Offer::Operation::Type_Name(op.type())
+                     << " operation; it is dropped";
+        if (op.has_id()) {
+          frameworkError(framework.pid,
+                         "Operation feedback is not supported for v0 (driver) frameworks");
+          return;
+        }
+        break;
+    }
+  }
+
+  // Stage E: whatever is left is declined with the call's filters.
+  if (!remaining.empty()) {
+    std::optional<double> refuse = accept.filters().refuse_seconds();
+    allocator_->recoverResources(framework.id(), agent_id, remaining, refuse,
+                                 loop_.clock().now());
+  }
+}
+
+void Master::launch(FrameworkState& framework, AgentState& agent, const mesos::TaskInfo& task,
+                    Resources* remaining) {
+  auto& executors = agent.executors[framework.id()];
+  TaskContext context;
+  context.framework_id = framework.id();
+  context.agent_id = agent.id();
+  context.task_id_in_use = [&framework](const std::string& id) {
+    return framework.tasks.count(id) > 0;
+  };
+  context.agent_executors = &executors;
+  context.available = *remaining;
+  if (Error e = validateTask(task, context)) {
+    sendMasterUpdate(framework, masterStatus(task, framework.id(), mesos::TASK_ERROR,
+                                             mesos::TaskStatus::REASON_TASK_INVALID, *e));
+    return;
+  }
+
+  Resources consumed = taskAndNewExecutorResources(task, executors);
+  *remaining -= consumed;
+  if (task.has_executor() && !executors.count(task.executor().executor_id().value())) {
+    executors[task.executor().executor_id().value()] = task.executor();
+    framework.executors[agent.id()][task.executor().executor_id().value()] = task.executor();
+  }
+
+  auto owned = std::make_unique<mesos::Task>();
+  mesos::Task& t = *owned;
+  t.set_name(task.name());
+  *t.mutable_task_id() = task.task_id();
+  t.mutable_framework_id()->set_value(framework.id());
+  if (task.has_executor()) {
+    *t.mutable_executor_id() = task.executor().executor_id();
+  }
+  *t.mutable_slave_id() = agent.info.id();
+  t.set_state(mesos::TASK_STAGING);
+  *t.mutable_resources() = task.resources();
+  if (task.has_labels()) *t.mutable_labels() = task.labels();
+  if (task.has_discovery()) *t.mutable_discovery() = task.discovery();
+  if (task.has_container()) *t.mutable_container() = task.container();
+  if (task.has_health_check()) *t.mutable_health_check() = task.health_check();
+  if (task.has_kill_policy()) *t.mutable_kill_policy() = task.kill_policy();
+  if (task.has_command() && task.command().has_user()) {
+    t.set_user(task.command().user());
+  } else {
+    t.set_user(framework.info.user());
+  }
+  framework.tasks[task.task_id().value()] = std::move(owned);
+  agent.tasks[framework.id()][task.task_id().value()] = &t;
+  metrics_.tasks_launched++;
+
+  mesos::internal::RunTaskMessage run;
+  *run.mutable_framework() = framework.info;
+  run.set_pid(framework.pid.str());
+  *run.mutable_task() = task;
+  run.set_launch_executor(true);
+  send(agent.pid, run);
+}
+
+}  // namespace keel::master

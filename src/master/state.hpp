@@ -1,0 +1,84 @@
+#pragma once
+
+// The master's in-memory model: frameworks, agents, tasks and offers, with the indexes
+// the hot paths use (ARCHITECTURE.md decision 9). Everything here lives on the master's
+// loop; nothing is persisted (as in Mesos, frameworks and tasks are not in the registry).
+
+#include <mesos/internal/messages.pb.h>
+#include <mesos/mesos.pb.h>
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "common/resources.hpp"
+#include "runtime/event_loop.hpp"
+#include "wire/pid.hpp"
+
+namespace keel::master {
+
+struct FrameworkState {
+  mesos::FrameworkInfo info;  // with id set
+  wire::Pid pid;
+  bool connected = true;
+  bool active = true;
+  double registered_time = 0;
+  std::optional<double> reregistered_time;
+  std::optional<double> unregistered_time;
+  std::optional<runtime::TimerId> failover_timer;
+
+  // Tasks not yet acknowledged terminal, by task id.
+  std::map<std::string, std::unique_ptr<mesos::Task>> tasks;
+  std::deque<mesos::Task> completed_tasks;
+  std::set<std::string> offers;  // offer ids outstanding
+  // Executors this framework runs, by agent id then executor id.
+  std::map<std::string, std::map<std::string, mesos::ExecutorInfo>> executors;
+  std::set<std::string> suppressed_roles;
+
+  const std::string& id() const { return info.id().value(); }
+  bool partitionAware() const;
+  bool hasCapability(mesos::FrameworkInfo::Capability::Type type) const;
+  std::vector<std::string> roles() const;
+};
+
+struct AgentState {
+  mesos::SlaveInfo info;  // with id set
+  wire::Pid pid;
+  std::string version;
+  bool connected = true;
+  bool active = true;
+  double registered_time = 0;
+  std::optional<double> reregistered_time;
+  Resources total;
+  std::vector<mesos::SlaveInfo::Capability> capabilities;
+
+  // Tasks on this agent: framework id → task id → task (owned by FrameworkState).
+  std::map<std::string, std::map<std::string, mesos::Task*>> tasks;
+  // Executors: framework id → executor id → info.
+  std::map<std::string, std::map<std::string, mesos::ExecutorInfo>> executors;
+  std::map<std::string, std::set<std::string>> killed_tasks;  // framework → task ids
+  std::set<std::string> offers;
+
+  // Health checking by the agent's slave-observer(N) process.
+  std::string observer_id;
+  int missed_pings = 0;
+  bool pong_received = true;
+  std::optional<runtime::TimerId> ping_timer;
+  std::optional<runtime::TimerId> reregister_timer;
+
+  const std::string& id() const { return info.id().value(); }
+};
+
+struct OfferState {
+  mesos::Offer offer;     // as sent (with allocation_info; stripped per framework on send)
+  Resources resources;    // with allocation_info.role set
+  std::optional<runtime::TimerId> timer;
+};
+
+bool isTerminal(mesos::TaskState state);
+
+}  // namespace keel::master

@@ -1,0 +1,53 @@
+#pragma once
+
+// Pure validation functions of the master (spec §3.2, §3.5). No state, no I/O: each takes
+// what it needs to look at and returns an error text (empty optional = valid). The texts
+// follow Mesos's, since schedulers log and sometimes match them.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "common/resources.hpp"
+
+namespace mesos {
+class ExecutorInfo;
+class FrameworkInfo;
+class TaskInfo;
+}  // namespace mesos
+
+namespace keel::master {
+
+using Error = std::optional<std::string>;
+
+// A role name: "*" or a '/'-separated path of non-empty components that are not ".",
+// "..", "*", do not start with '-' and hold no whitespace or backspace.
+Error validateRole(const std::string& role);
+
+// FrameworkInfo on subscription: role/roles consistent with MULTI_ROLE, roles valid and
+// unique, the id (if any) well formed, failover_timeout representable.
+Error validateFrameworkInfo(const mesos::FrameworkInfo& info);
+
+// What task validation needs to know about the world around the task.
+struct TaskContext {
+  std::string framework_id;
+  std::string agent_id;
+  // True if the framework already has an active or unreachable task with this id.
+  std::function<bool(const std::string& task_id)> task_id_in_use;
+  // ExecutorInfos of this framework already known on the agent, by ExecutorID.
+  const std::map<std::string, mesos::ExecutorInfo>* agent_executors = nullptr;
+  // What is left of the offers being accepted.
+  Resources available;
+};
+
+// Validates one task of a LAUNCH in the order Mesos does; the error becomes the
+// message of a TASK_ERROR with REASON_TASK_INVALID.
+Error validateTask(const mesos::TaskInfo& task, const TaskContext& context);
+
+// The resources a task needs from the offer: its own plus those of its executor if
+// that executor is not yet running on the agent.
+Resources taskAndNewExecutorResources(const mesos::TaskInfo& task,
+                                      const std::map<std::string, mesos::ExecutorInfo>& executors);
+
+}  // namespace keel::master
