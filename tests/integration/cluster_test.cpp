@@ -1,0 +1,171 @@
+// Integration tests: a master and agents in this process, a MesosSchedulerDriver speaking
+// the wire protocol to them over loopback, and real executors. Each test shows one
+// behaviour through the public framework API.
+
+#include <gtest/gtest.h>
+
+#include "cluster.hpp"
+
+namespace keel::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override { cluster_ = std::make_unique<Cluster>(Cluster::Options{}); }
+  void TearDown() override {
+    if (driver_) {
+      driver_->stop();
+      driver_->join();
+      driver_.reset();
+    }
+    cluster_.reset();
+  }
+
+  // Starts a driver and returns its first offer.
+  mesos::Offer startAndOffer(mesos::FrameworkInfo info = frameworkInfo()) {
+    driver_ = std::make_unique<mesos::MesosSchedulerDriver>(&scheduler_, info,
+                                                           cluster_->masterAddress());
+    EXPECT_EQ(driver_->start(), mesos::DRIVER_RUNNING);
+    EXPECT_TRUE(scheduler_.next("registered"));
+    auto offers = scheduler_.next("offers");
+    EXPECT_TRUE(offers);
+    if (!offers) return {};
+    EXPECT_EQ(offers->offers.size(), 1u);
+    return offers->offers.front();
+  }
+
+  std::unique_ptr<Cluster> cluster_;
+  RecordingScheduler scheduler_;
+  std::unique_ptr<mesos::MesosSchedulerDriver> driver_;
+};
+
+// Ensures a command task that succeeds goes STARTING, RUNNING, FINISHED.
+TEST_F(ClusterTest, CommandTaskFinishes) {
+  auto offer = startAndOffer();
+  driver_->launchTasks(offer.id(), {commandTask(offer, "ok", "true")});
+  EXPECT_TRUE(scheduler_.awaitState("ok", mesos::TASK_STARTING));
+  EXPECT_TRUE(scheduler_.awaitState("ok", mesos::TASK_RUNNING));
+  auto finished = scheduler_.awaitState("ok", mesos::TASK_FINISHED);
+  ASSERT_TRUE(finished);
+  EXPECT_EQ(finished->source(), mesos::TaskStatus::SOURCE_EXECUTOR);
+  EXPECT_EQ(finished->executor_id().value(), "ok");  // command executor id = task id
+}
+
+// Ensures a failing command task ends TASK_FAILED with its exit status in the message.
+TEST_F(ClusterTest, CommandTaskFails) {
+  auto offer = startAndOffer();
+  driver_->launchTasks(offer.id(), {commandTask(offer, "bad", "exit 3")});
+  auto failed = scheduler_.awaitState("bad", mesos::TASK_FAILED);
+  ASSERT_TRUE(failed);
+  EXPECT_NE(failed->message().find("3"), std::string::npos) << failed->message();
+}
+
+// Ensures killTask stops a long-running command task with TASK_KILLED.
+TEST_F(ClusterTest, KillRunningTask) {
+  auto offer = startAndOffer();
+  driver_->launchTasks(offer.id(), {commandTask(offer, "sleeper", "sleep 1000")});
+  ASSERT_TRUE(scheduler_.awaitState("sleeper", mesos::TASK_RUNNING));
+  mesos::TaskID id;
+  id.set_value("sleeper");
+  EXPECT_EQ(driver_->killTask(id), mesos::DRIVER_RUNNING);
+  EXPECT_TRUE(scheduler_.awaitState("sleeper", mesos::TASK_KILLED));
+}
+
+// Ensures an invalid launch is answered by the master with TASK_ERROR.
+TEST_F(ClusterTest, InvalidTaskIsRefused) {
+  auto offer = startAndOffer();
+  auto task = commandTask(offer, "nothing", "true");
+  task.clear_resources();
+  driver_->launchTasks(offer.id(), {task});
+  auto error = scheduler_.awaitState("nothing", mesos::TASK_ERROR);
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->reason(), mesos::TaskStatus::REASON_TASK_INVALID);
+}
+
+// Ensures a decline filter keeps the agent's resources away until reviveOffers().
+TEST_F(ClusterTest, DeclineWithFilterThenRevive) {
+  auto offer = startAndOffer();
+  mesos::Filters filters;
+  filters.set_refuse_seconds(3600);
+  driver_->declineOffer(offer.id(), filters);
+  // Ten allocation intervals (50 ms each) without an offer: the filter holds.
+  EXPECT_FALSE(scheduler_.next("offers", nullptr, milliseconds(500)));
+  driver_->reviveOffers();
+  EXPECT_TRUE(scheduler_.next("offers"));
+}
+
+// Ensures suppressOffers() stops offers even without a filter, and reviveOffers() resumes.
+TEST_F(ClusterTest, SuppressThenRevive) {
+  auto offer = startAndOffer();
+  driver_->suppressOffers();
+  mesos::Filters no_filter;
+  no_filter.set_refuse_seconds(0);
+  driver_->declineOffer(offer.id(), no_filter);
+  EXPECT_FALSE(scheduler_.next("offers", nullptr, milliseconds(500)));
+  driver_->reviveOffers();
+  EXPECT_TRUE(scheduler_.next("offers"));
+}
+
+// Ensures a custom executor runs tasks and exchanges framework messages both ways.
+TEST_F(ClusterTest, CustomExecutorAndFrameworkMessages) {
+  auto offer = startAndOffer();
+  auto task = commandTask(offer, "custom", "");
+  task.clear_command();
+  auto* executor = task.mutable_executor();
+  executor->mutable_executor_id()->set_value("example");
+  executor->mutable_command()->set_value(KEEL_BIN_DIR "/keel-example-executor");
+  driver_->launchTasks(offer.id(), {task});
+  auto running = scheduler_.awaitState("custom", mesos::TASK_RUNNING);
+  ASSERT_TRUE(running);
+  driver_->sendFrameworkMessage(executor->executor_id(), running->slave_id(), "ping");
+  EXPECT_TRUE(scheduler_.next("message", [](const auto& e) { return e.data == "pong"; }));
+  EXPECT_TRUE(scheduler_.next("message", [](const auto& e) { return e.data == "done custom"; }));
+  EXPECT_TRUE(scheduler_.awaitState("custom", mesos::TASK_FINISHED));
+}
+
+// Ensures stop(false) tears the framework down: its running task is killed on the agent
+// and the master lists it as completed with the task TASK_KILLED.
+TEST_F(ClusterTest, StopTearsDown) {
+  auto offer = startAndOffer();
+  driver_->launchTasks(offer.id(), {commandTask(offer, "forever", "sleep 1000")});
+  ASSERT_TRUE(scheduler_.awaitState("forever", mesos::TASK_RUNNING));
+  EXPECT_EQ(driver_->stop(false), mesos::DRIVER_STOPPED);
+  EXPECT_EQ(driver_->join(), mesos::DRIVER_STOPPED);
+  driver_.reset();
+  EXPECT_TRUE(cluster_->waitForMaster([](master::Master& m) { return m.frameworkCount() == 0; }));
+  EXPECT_TRUE(cluster_->waitForAgent(0, [](agent::Agent& a) { return a.frameworks().empty(); }));
+}
+
+// Ensures several tasks spread over two agents all finish (the demo's shape, in small).
+TEST(ClusterTwoAgents, ManyTasksFinish) {
+  Cluster cluster(Cluster::Options{2});
+  RecordingScheduler scheduler;
+  mesos::MesosSchedulerDriver driver(&scheduler, frameworkInfo(), cluster.masterAddress());
+  ASSERT_EQ(driver.start(), mesos::DRIVER_RUNNING);
+  ASSERT_TRUE(scheduler.next("registered"));
+  std::set<std::string> agents;
+  int launched = 0;
+  for (int round = 0; round < 20 && launched < 20; ++round) {
+    auto offers = scheduler.next("offers");
+    ASSERT_TRUE(offers);
+    for (const auto& offer : offers->offers) {
+      std::vector<mesos::TaskInfo> tasks;
+      for (int i = 0; i < 5 && launched < 20; ++i) {
+        tasks.push_back(commandTask(offer, "t" + std::to_string(launched++), "true"));
+      }
+      agents.insert(offer.slave_id().value());
+      driver.launchTasks(offer.id(), tasks);
+    }
+  }
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_TRUE(scheduler.awaitState("t" + std::to_string(i), mesos::TASK_FINISHED)) << i;
+  }
+  EXPECT_EQ(agents.size(), 2u);
+  driver.stop();
+  driver.join();
+}
+
+}  // namespace
+}  // namespace keel::testing
