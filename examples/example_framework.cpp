@@ -70,7 +70,12 @@ class ExampleScheduler : public mesos::Scheduler {
 
   void resourceOffers(mesos::SchedulerDriver* driver,
                       const std::vector<mesos::Offer>& offers) override {
+    // Spread the remaining work evenly over the offers of this batch (one per agent).
+    const int share = offers.empty() ? 0
+                                     : (options_.tasks - launched_ + static_cast<int>(offers.size()) - 1) /
+                                           static_cast<int>(offers.size());
     for (const auto& offer : offers) {
+      const int limit = launched_ + share;
       double cpus = scalar(offer, "cpus");
       double mem = scalar(offer, "mem");
       std::vector<mesos::TaskInfo> tasks;
@@ -79,7 +84,7 @@ class ExampleScheduler : public mesos::Scheduler {
         executor_running |= eid.value() == executor_.executor_id().value();
       }
       bool executor_charged = executor_running;
-      while (launched_ < options_.tasks) {
+      while (launched_ < options_.tasks && launched_ < limit) {
         const bool custom = launched_ % 2 == 1;
         double need_cpus = kTaskCpus + (custom && !executor_charged ? 0.1 : 0);
         double need_mem = kTaskMem + (custom && !executor_charged ? 32 : 0);

@@ -99,8 +99,8 @@ Status Agent::start() {
   RETURN_IF_ERROR(loadExecutorEnvironment());
 
   HostFacts facts = measureHost(work_dir_);
-  ASSIGN_OR_RETURN(total_,
-                   agentResources(flagText(flags_.resources), flagText(flags_.default_role), facts));
+  ASSIGN_OR_RETURN(
+      total_, agentResources(flagText(flags_.resources), flagText(flags_.default_role), facts));
 
   self_ = transport_.pidOf(kProcessId);
   std::string hostname = flagText(flags_.hostname);
@@ -147,7 +147,8 @@ void Agent::installHandlers() {
   d.on<PingSlaveMessage>([this](const wire::Pid& from, PingSlaveMessage&& m) { onPing(from, m); });
   d.on<RunTaskMessage>(
       [this](const wire::Pid& from, RunTaskMessage&& m) { onRunTask(from, std::move(m)); });
-  d.on<KillTaskMessage>([this](const wire::Pid& from, KillTaskMessage&& m) { onKillTask(from, m); });
+  d.on<KillTaskMessage>(
+      [this](const wire::Pid& from, KillTaskMessage&& m) { onKillTask(from, m); });
   d.on<RegisterExecutorMessage>(
       [this](const wire::Pid& from, RegisterExecutorMessage&& m) { onRegisterExecutor(from, m); });
   d.on<StatusUpdateMessage>([this](const wire::Pid& from, StatusUpdateMessage&& m) {
@@ -160,24 +161,23 @@ void Agent::installHandlers() {
   d.on<ShutdownFrameworkMessage>([this](const wire::Pid& from, ShutdownFrameworkMessage&& m) {
     onShutdownFramework(from, m);
   });
-  d.on<ShutdownExecutorMessage>([this](const wire::Pid& from, ShutdownExecutorMessage&& m) {
-    onShutdownExecutor(from, m);
+  d.on<ShutdownExecutorMessage>(
+      [this](const wire::Pid& from, ShutdownExecutorMessage&& m) { onShutdownExecutor(from, m); });
+  d.on<FrameworkToExecutorMessage>([this](const wire::Pid& from, FrameworkToExecutorMessage&& m) {
+    onFrameworkToExecutor(from, m);
   });
-  d.on<FrameworkToExecutorMessage>(
-      [this](const wire::Pid& from, FrameworkToExecutorMessage&& m) {
-        onFrameworkToExecutor(from, m);
-      });
-  d.on<ExecutorToFrameworkMessage>(
-      [this](const wire::Pid& from, ExecutorToFrameworkMessage&& m) {
-        onExecutorToFramework(from, m);
-      });
+  d.on<ExecutorToFrameworkMessage>([this](const wire::Pid& from, ExecutorToFrameworkMessage&& m) {
+    onExecutorToFramework(from, m);
+  });
   d.on<UpdateFrameworkMessage>(
       [this](const wire::Pid& from, UpdateFrameworkMessage&& m) { onUpdateFramework(from, m); });
   d.on<ShutdownMessage>(
       [this](const wire::Pid& from, ShutdownMessage&& m) { onShutdownMessage(from, m); });
 
   wire::ProcessHandlers handlers;
-  handlers.on_message = [this](wire::Message&& msg) { return dispatcher_.dispatch(std::move(msg)); };
+  handlers.on_message = [this](wire::Message&& msg) {
+    return dispatcher_.dispatch(std::move(msg));
+  };
   handlers.on_exited = [this](const wire::Pid& pid) { onExited(pid); };
   transport_.addProcess(kProcessId, std::move(handlers));
 }
@@ -249,8 +249,7 @@ mesos::internal::ReregisterSlaveMessage Agent::reregistrationMessage() const {
   for (const auto& [fid, framework] : frameworks_) {
     message.add_frameworks()->CopyFrom(framework->info);
     for (const auto& [eid, executor] : framework->executors) {
-      if (!executor->command_executor &&
-          executor->state != ExecutorRecord::State::kTerminated) {
+      if (!executor->command_executor && executor->state != ExecutorRecord::State::kTerminated) {
         message.add_executor_infos()->CopyFrom(executor->info);
       }
       auto add_task = [&](const mesos::Task& task) {
@@ -307,8 +306,8 @@ void Agent::onRegistered(const wire::Pid& from, const mesos::SlaveID& id, double
     return;
   }
   if (!agentId().empty() && agentId() != id.value()) {
-    LOG(ERROR) << "Master registered this agent as " << id.value() << " but it is "
-               << agentId() << "; ignoring";
+    LOG(ERROR) << "Master registered this agent as " << id.value() << " but it is " << agentId()
+               << "; ignoring";
     return;
   }
   LOG(INFO) << "Registered with master " << master_.str() << "; given agent ID " << id.value();
@@ -332,8 +331,8 @@ void Agent::onReregistered(const wire::Pid& from,
     return;
   }
   if (m.slave_id().value() != agentId()) {
-    LOG(ERROR) << "Reregistered as " << m.slave_id().value() << " but this agent is "
-               << agentId() << "; ignoring";
+    LOG(ERROR) << "Reregistered as " << m.slave_id().value() << " but this agent is " << agentId()
+               << "; ignoring";
     return;
   }
   bool was_running = state_ == State::kRunning;

@@ -114,15 +114,13 @@ class Agent {
                   const std::string& container_id, Result<pid_t> result);
   void onRegistrationTimeout(const std::string& framework_id, const std::string& executor_id,
                              const std::string& container_id);
-  void onRegisterExecutor(const wire::Pid& from,
-                          const mesos::internal::RegisterExecutorMessage& m);
+  void onRegisterExecutor(const wire::Pid& from, const mesos::internal::RegisterExecutorMessage& m);
   void sendTaskToExecutor(FrameworkRecord& framework, ExecutorRecord& executor,
                           const mesos::TaskInfo& task);
   void onKillTask(const wire::Pid& from, const mesos::internal::KillTaskMessage& m);
   void onShutdownFramework(const wire::Pid& from,
                            const mesos::internal::ShutdownFrameworkMessage& m);
-  void onShutdownExecutor(const wire::Pid& from,
-                          const mesos::internal::ShutdownExecutorMessage& m);
+  void onShutdownExecutor(const wire::Pid& from, const mesos::internal::ShutdownExecutorMessage& m);
   void shutdownFramework(FrameworkRecord& framework);
   void shutdownExecutor(FrameworkRecord& framework, ExecutorRecord& executor);
   void destroyExecutor(ExecutorRecord& executor);
@@ -170,7 +168,7 @@ class Agent {
   State state_ = State::kDisconnected;
   wire::Pid self_;
   wire::Pid master_;
-  mesos::SlaveInfo info_;   // resources in the refinement format
+  mesos::SlaveInfo info_;  // resources in the refinement format
   Resources total_;
   std::string work_dir_;
   std::string resource_version_uuid_;  // 16 raw bytes
@@ -186,7 +184,7 @@ class Agent {
   std::deque<std::unique_ptr<FrameworkRecord>> completed_frameworks_;
 
   std::vector<std::pair<std::string, std::string>> flag_values_;
-  std::map<std::string, std::string> executor_environment_;  // --executor_environment_variables
+  std::map<std::string, std::string> executor_environment_;     // --executor_environment_variables
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards launcher callbacks
 
   std::function<void()> shutdown_done_;

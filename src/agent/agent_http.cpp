@@ -63,7 +63,8 @@ void writeResources(JsonWriter& w, const Resources& resources) {
   w.endObject();
 }
 
-void writeAttributes(JsonWriter& w, const google::protobuf::RepeatedPtrField<mesos::Attribute>& as) {
+void writeAttributes(JsonWriter& w,
+                     const google::protobuf::RepeatedPtrField<mesos::Attribute>& as) {
   w.beginObject();
   for (const auto& a : as) {
     switch (a.type()) {
@@ -282,14 +283,14 @@ std::string Agent::stateJson() const {
   w.field("hostname", info_.hostname());
   w.key("capabilities");
   w.beginArray();
-  for (auto type : {mesos::SlaveInfo::Capability::MULTI_ROLE,
-                    mesos::SlaveInfo::Capability::HIERARCHICAL_ROLE,
-                    mesos::SlaveInfo::Capability::RESERVATION_REFINEMENT,
-                    mesos::SlaveInfo::Capability::RESOURCE_PROVIDER,
-                    mesos::SlaveInfo::Capability::RESIZE_VOLUME,
-                    mesos::SlaveInfo::Capability::AGENT_OPERATION_FEEDBACK,
-                    mesos::SlaveInfo::Capability::AGENT_DRAINING,
-                    mesos::SlaveInfo::Capability::TASK_RESOURCE_LIMITS}) {
+  for (auto type :
+       {mesos::SlaveInfo::Capability::MULTI_ROLE, mesos::SlaveInfo::Capability::HIERARCHICAL_ROLE,
+        mesos::SlaveInfo::Capability::RESERVATION_REFINEMENT,
+        mesos::SlaveInfo::Capability::RESOURCE_PROVIDER,
+        mesos::SlaveInfo::Capability::RESIZE_VOLUME,
+        mesos::SlaveInfo::Capability::AGENT_OPERATION_FEEDBACK,
+        mesos::SlaveInfo::Capability::AGENT_DRAINING,
+        mesos::SlaveInfo::Capability::TASK_RESOURCE_LIMITS}) {
     w.value(capabilityName(type));
   }
   w.endArray();

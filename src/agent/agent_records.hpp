@@ -36,20 +36,20 @@ struct ExecutorRecord {
 
   mesos::ExecutorInfo info;
   mesos::ContainerID container_id;
-  std::string directory;        // the sandbox
+  std::string directory;  // the sandbox
   bool command_executor = false;
   State state = State::kRegistering;
 
-  wire::Pid pid;                // set when it registers
-  pid_t os_pid = -1;            // set when the launch succeeds
-  bool launch_finished = false; // the launcher answered (success or failure)
-  bool exited = false;          // its process is gone
+  wire::Pid pid;                   // set when it registers
+  pid_t os_pid = -1;               // set when the launch succeeds
+  bool launch_finished = false;    // the launcher answered (success or failure)
+  bool exited = false;             // its process is gone
   bool destroy_requested = false;  // SIGKILL its group as soon as it has a pid
 
-  std::vector<mesos::TaskInfo> queued_tasks;          // waiting for registration
-  std::map<std::string, mesos::Task> launched_tasks;   // handed to the executor
-  std::map<std::string, mesos::Task> terminated_tasks; // terminal, update not yet acked
-  std::deque<mesos::Task> completed_tasks;             // terminal and acked
+  std::vector<mesos::TaskInfo> queued_tasks;            // waiting for registration
+  std::map<std::string, mesos::Task> launched_tasks;    // handed to the executor
+  std::map<std::string, mesos::Task> terminated_tasks;  // terminal, update not yet acked
+  std::deque<mesos::Task> completed_tasks;              // terminal and acked
   bool ever_sent_task = false;  // at least one task was handed to the executor
 
   runtime::TimerId registration_timer = 0;

@@ -54,8 +54,7 @@ runtime::Duration fromNanos(int64_t nanos) {
 
 }  // namespace
 
-ExecutorRecord* Agent::findExecutor(const std::string& framework_id,
-                                    const std::string& executor_id,
+ExecutorRecord* Agent::findExecutor(const std::string& framework_id, const std::string& executor_id,
                                     const std::string& container_id) {
   auto fit = frameworks_.find(framework_id);
   if (fit == frameworks_.end()) {
@@ -94,7 +93,8 @@ void Agent::onRunTask(const wire::Pid& from, mesos::internal::RunTaskMessage&& m
   }
   bool command = !task.has_executor();
   mesos::ExecutorInfo info =
-      command ? commandExecutorInfo(framework.info, task, flagText(flags_.launcher_dir)) : task.executor();
+      command ? commandExecutorInfo(framework.info, task, flagText(flags_.launcher_dir))
+              : task.executor();
   if (!info.has_framework_id()) {
     info.mutable_framework_id()->CopyFrom(framework.info.id());
   }
@@ -183,14 +183,14 @@ ExecutorRecord* Agent::launchExecutor(FrameworkRecord& framework, const mesos::E
   inputs.reregistration_timeout = flags_.executor_reregistration_timeout;
   const char* libprocess_ip = ::getenv("LIBPROCESS_IP");
   inputs.libprocess_ip = libprocess_ip != nullptr ? libprocess_ip
-                         : self_.ip == "0.0.0.0" ? std::string()
-                                                 : self_.ip;
+                         : self_.ip == "0.0.0.0"  ? std::string()
+                                                  : self_.ip;
   inputs.extra = executor_environment_;
   LaunchSpec spec = executorLaunchSpec(info.command(), executorEnvironment(inputs, info.command()),
                                        record->directory);
 
-  LOG(INFO) << "Launching executor '" << eid << "' of framework " << fid << " in container "
-            << cid << " (sandbox " << record->directory << ")";
+  LOG(INFO) << "Launching executor '" << eid << "' of framework " << fid << " in container " << cid
+            << " (sandbox " << record->directory << ")";
   record->registration_timer =
       loop_.schedule(flags_.executor_registration_timeout,
                      [this, fid, eid, cid] { onRegistrationTimeout(fid, eid, cid); });
@@ -221,9 +221,9 @@ void Agent::onLaunched(const std::string& fid, const std::string& eid, const std
   executor->launch_finished = true;
   if (!result) {
     LOG(ERROR) << "Failed to launch executor " << eid << ": " << result.message();
-    executor->termination = TerminationCause{mesos::TASK_FAILED,
-                                             mesos::TaskStatus::REASON_CONTAINER_LAUNCH_FAILED,
-                                             "Failed to launch container: " + result.message()};
+    executor->termination =
+        TerminationCause{mesos::TASK_FAILED, mesos::TaskStatus::REASON_CONTAINER_LAUNCH_FAILED,
+                         "Failed to launch container: " + result.message()};
     onExecutorExited(fid, eid, cid, -1);
     return;
   }
@@ -254,10 +254,10 @@ void Agent::onRegistrationTimeout(const std::string& fid, const std::string& eid
   }
   LOG(WARNING) << "Executor " << eid << " of framework " << fid << " did not register within "
                << runtime::formatDuration(flags_.executor_registration_timeout);
-  executor->termination = TerminationCause{
-      mesos::TASK_FAILED, mesos::TaskStatus::REASON_EXECUTOR_REGISTRATION_TIMEOUT,
-      "Executor did not register within " +
-          runtime::formatDuration(flags_.executor_registration_timeout)};
+  executor->termination =
+      TerminationCause{mesos::TASK_FAILED, mesos::TaskStatus::REASON_EXECUTOR_REGISTRATION_TIMEOUT,
+                       "Executor did not register within " +
+                           runtime::formatDuration(flags_.executor_registration_timeout)};
   destroyExecutor(*executor);
 }
 
@@ -283,8 +283,7 @@ void Agent::onRegisterExecutor(const wire::Pid& from,
     executor->registration_timer = 0;
   }
   transport_.link(kProcessId, from);
-  LOG(INFO) << "Executor " << eid << " of framework " << fid << " registered from "
-            << from.str();
+  LOG(INFO) << "Executor " << eid << " of framework " << fid << " registered from " << from.str();
   if (executor->queued_tasks.empty() && !executor->ever_sent_task) {
     shutdownExecutor(*framework, *executor);
     return;
@@ -381,9 +380,9 @@ void Agent::onShutdownExecutor(const wire::Pid& from,
     return;
   }
   auto it = frameworks_.find(m.framework_id().value());
-  ExecutorRecord* executor =
-      it == frameworks_.end() ? nullptr
-                              : findExecutor(m.framework_id().value(), m.executor_id().value());
+  ExecutorRecord* executor = it == frameworks_.end()
+                                 ? nullptr
+                                 : findExecutor(m.framework_id().value(), m.executor_id().value());
   if (executor == nullptr) {
     LOG(WARNING) << "Asked to shut down unknown executor " << m.executor_id().value();
     return;
@@ -411,12 +410,11 @@ void Agent::shutdownFramework(FrameworkRecord& framework) {
 }
 
 void Agent::shutdownExecutor(FrameworkRecord& framework, ExecutorRecord& executor) {
-  if (executor.state == ExecutorRecord::State::kTerminated ||
-      executor.shutdown_timer != 0) {
+  if (executor.state == ExecutorRecord::State::kTerminated || executor.shutdown_timer != 0) {
     return;
   }
-  LOG(INFO) << "Shutting down executor " << executor.info.executor_id().value()
-            << " of framework " << framework.id();
+  LOG(INFO) << "Shutting down executor " << executor.info.executor_id().value() << " of framework "
+            << framework.id();
   executor.state = ExecutorRecord::State::kTerminating;
   if (executor.registration_timer != 0) {
     loop_.cancel(executor.registration_timer);
@@ -454,15 +452,15 @@ void Agent::destroyExecutor(ExecutorRecord& executor) {
   }
 }
 
-void Agent::onExecutorExited(const std::string& fid, const std::string& eid,
-                             const std::string& cid, int wait_status) {
+void Agent::onExecutorExited(const std::string& fid, const std::string& eid, const std::string& cid,
+                             int wait_status) {
   ExecutorRecord* executor = findExecutor(fid, eid, cid);
   if (executor == nullptr || executor->exited) {
     return;
   }
   FrameworkRecord& framework = *frameworks_.at(fid);
-  LOG(INFO) << "Executor " << eid << " of framework " << fid << " exited (status "
-            << wait_status << ")";
+  LOG(INFO) << "Executor " << eid << " of framework " << fid << " exited (status " << wait_status
+            << ")";
   executor->exited = true;
   executor->state = ExecutorRecord::State::kTerminated;
   for (runtime::TimerId* id : {&executor->registration_timer, &executor->shutdown_timer}) {

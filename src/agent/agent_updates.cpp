@@ -66,8 +66,7 @@ void Agent::handleUpdate(mesos::internal::StatusUpdate update,
   } else {
     update.set_uuid(status->uuid());
   }
-  status->set_source(ack_to ? mesos::TaskStatus::SOURCE_EXECUTOR
-                            : mesos::TaskStatus::SOURCE_SLAVE);
+  status->set_source(ack_to ? mesos::TaskStatus::SOURCE_EXECUTOR : mesos::TaskStatus::SOURCE_SLAVE);
   if (update.has_executor_id()) {
     status->mutable_executor_id()->CopyFrom(update.executor_id());
   }
@@ -84,8 +83,7 @@ void Agent::handleUpdate(mesos::internal::StatusUpdate update,
 
   Result<bool> recorded = status_updates_->update(update);
   if (!recorded) {
-    LOG(ERROR) << "Failed to handle status update for task " << tid << ": "
-               << recorded.message();
+    LOG(ERROR) << "Failed to handle status update for task " << tid << ": " << recorded.message();
     return;
   }
   if (*recorded && executor != nullptr) {
@@ -224,8 +222,7 @@ void Agent::onFrameworkToExecutor(const wire::Pid& from,
   }
   ExecutorRecord* executor = findExecutor(fid, eid);
   if (executor == nullptr || executor->state != ExecutorRecord::State::kRunning) {
-    LOG(WARNING) << "Dropping framework message for executor " << eid
-                 << " which is not registered";
+    LOG(WARNING) << "Dropping framework message for executor " << eid << " which is not registered";
     return;
   }
   send(executor->pid, m);

@@ -89,8 +89,8 @@ bool isCommandExecutor(const mesos::ExecutorInfo& executor) {
   const mesos::CommandInfo& command = executor.command();
   std::string suffix = std::string("/") + kCommandExecutorBinary;
   return !command.shell() && command.value().size() >= suffix.size() &&
-         command.value().compare(command.value().size() - suffix.size(), suffix.size(),
-                                 suffix) == 0 &&
+         command.value().compare(command.value().size() - suffix.size(), suffix.size(), suffix) ==
+             0 &&
          executor.source() == executor.executor_id().value();
 }
 
@@ -130,8 +130,7 @@ std::map<std::string, std::string> executorEnvironment(const ExecutorEnvironment
 }
 
 LaunchSpec executorLaunchSpec(const mesos::CommandInfo& command,
-                              std::map<std::string, std::string> env,
-                              const std::string& sandbox) {
+                              std::map<std::string, std::string> env, const std::string& sandbox) {
   LaunchSpec spec;
   if (command.shell()) {
     spec.path = "/bin/sh";

@@ -32,16 +32,16 @@ mesos::ExecutorInfo commandExecutorInfo(const mesos::FrameworkInfo& framework,
 bool isCommandExecutor(const mesos::ExecutorInfo& executor);
 
 struct ExecutorEnvironmentInputs {
-  std::string agent_pid;        // slave(1)@ip:port
+  std::string agent_pid;  // slave(1)@ip:port
   std::string agent_id;
   std::string framework_id;
   std::string executor_id;
-  std::string directory;        // sandbox host path
-  bool checkpoint = false;      // FrameworkInfo.checkpoint
+  std::string directory;    // sandbox host path
+  bool checkpoint = false;  // FrameworkInfo.checkpoint
   runtime::Duration shutdown_grace_period{};
   runtime::Duration recovery_timeout{};
   runtime::Duration reregistration_timeout{};
-  std::string libprocess_ip;    // empty = not set
+  std::string libprocess_ip;                 // empty = not set
   std::map<std::string, std::string> extra;  // --executor_environment_variables
 };
 
@@ -55,7 +55,6 @@ std::map<std::string, std::string> executorEnvironment(const ExecutorEnvironment
 // How to start the executor: `/bin/sh -c value` (shell) or value + arguments, with cwd
 // and stdout/stderr files in the sandbox.
 LaunchSpec executorLaunchSpec(const mesos::CommandInfo& command,
-                              std::map<std::string, std::string> env,
-                              const std::string& sandbox);
+                              std::map<std::string, std::string> env, const std::string& sandbox);
 
 }  // namespace keel::agent

@@ -17,8 +17,7 @@ std::string agentDir(const std::string& work_dir, const std::string& agent_id) {
 
 std::string executorDir(const std::string& work_dir, const std::string& agent_id,
                         const std::string& framework_id, const std::string& executor_id) {
-  return agentDir(work_dir, agent_id) + "/frameworks/" + framework_id + "/executors/" +
-         executor_id;
+  return agentDir(work_dir, agent_id) + "/frameworks/" + framework_id + "/executors/" + executor_id;
 }
 
 std::string runDir(const std::string& work_dir, const std::string& agent_id,

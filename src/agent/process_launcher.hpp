@@ -17,12 +17,12 @@ namespace keel::agent {
 
 // Everything needed to start one executor process.
 struct LaunchSpec {
-  std::string path;                  // executable (absolute, or looked up in env PATH)
-  std::vector<std::string> argv;     // argv[0] included
+  std::string path;                        // executable (absolute, or looked up in env PATH)
+  std::vector<std::string> argv;           // argv[0] included
   std::map<std::string, std::string> env;  // the complete environment; nothing inherited
-  std::string working_dir;           // cwd of the child; must exist
-  std::string stdout_path;           // created/appended; empty = /dev/null
-  std::string stderr_path;           // created/appended; empty = /dev/null
+  std::string working_dir;                 // cwd of the child; must exist
+  std::string stdout_path;                 // created/appended; empty = /dev/null
+  std::string stderr_path;                 // created/appended; empty = /dev/null
 };
 
 // The seam between the agent and the operating system's processes. The agent calls

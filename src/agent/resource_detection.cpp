@@ -54,8 +54,8 @@ HostFacts measureHost(const std::string& work_dir) {
   return facts;
 }
 
-Result<Resources> agentResources(const std::string& resources_flag,
-                                 const std::string& default_role, const HostFacts& facts) {
+Result<Resources> agentResources(const std::string& resources_flag, const std::string& default_role,
+                                 const HostFacts& facts) {
   Resources total;
   if (!trim(resources_flag).empty()) {
     ASSIGN_OR_RETURN(total, Resources::parse(resources_flag, default_role));

@@ -15,7 +15,7 @@ namespace keel::agent {
 
 // What was measured on the host; nullopt where the measurement failed.
 struct HostFacts {
-  std::optional<double> cpus;             // online CPUs
+  std::optional<double> cpus;               // online CPUs
   std::optional<std::uint64_t> mem_bytes;   // total RAM
   std::optional<std::uint64_t> disk_bytes;  // size of the filesystem holding work_dir
 };
@@ -27,8 +27,8 @@ HostFacts measureHost(const std::string& work_dir);
 // adds what is missing: cpus = CPUs (fallback 1); mem = RAM - 1 GB if RAM >= 2 GB else
 // RAM / 2, in MB (fallback 1024); disk = FS - 5 GB if >= 10 GB else FS / 2, in MB
 // (fallback 10240); ports = [31000-32000]. Errors are the parser's.
-Result<Resources> agentResources(const std::string& resources_flag,
-                                 const std::string& default_role, const HostFacts& facts);
+Result<Resources> agentResources(const std::string& resources_flag, const std::string& default_role,
+                                 const HostFacts& facts);
 
 // The pre-refinement ("legacy") wire form Mesos agents send in RegisterSlaveMessage and
 // /state: unreserved entries get role "*"; a single-entry reservation stack becomes

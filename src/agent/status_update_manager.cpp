@@ -150,8 +150,8 @@ void TaskStatusUpdateManager::onRetry(const Key& key) {
     return;
   }
   stream.backoff = std::min(stream.backoff * 2, kRetryMax);
-  LOG(INFO) << "Resending status update " << stream.queue.front().status().state()
-            << " for task " << key.second << " of framework " << key.first;
+  LOG(INFO) << "Resending status update " << stream.queue.front().status().state() << " for task "
+            << key.second << " of framework " << key.first;
   sendHead(key, stream);
 }
 

@@ -62,7 +62,7 @@ class TaskStatusUpdateManager {
 
   // The update in flight for a task, or nullptr if its stream is empty or absent.
   const mesos::internal::StatusUpdate* head(const mesos::FrameworkID& framework_id,
-                                           const mesos::TaskID& task_id) const;
+                                            const mesos::TaskID& task_id) const;
 
   // Number of updates queued (in flight included) for a task.
   size_t pending(const mesos::FrameworkID& framework_id, const mesos::TaskID& task_id) const;

@@ -164,8 +164,8 @@ void Allocator::updateAgentTotal(const std::string& agent_id, const Resources& t
 }
 
 void Allocator::recoverResources(const std::string& framework_id, const std::string& agent_id,
-                                 const Resources& resources,
-                                 std::optional<double> refuse_seconds, runtime::TimePoint now) {
+                                 const Resources& resources, std::optional<double> refuse_seconds,
+                                 runtime::TimePoint now) {
   Impl& m = *impl_;
   Agent* a = m.agents.find(agent_id);
   if (a == nullptr || resources.empty()) {
@@ -251,9 +251,8 @@ void Allocator::reviveOffers(const std::string& framework_id,
   std::vector<uint32_t> slots;
   for (const auto& role : roles.empty() ? fw->info.roles : roles) {
     auto it = m.role_index.find(role);
-    if (it == m.role_index.end() ||
-        std::find(fw->role_slots.begin(), fw->role_slots.end(), it->second) ==
-            fw->role_slots.end()) {
+    if (it == m.role_index.end() || std::find(fw->role_slots.begin(), fw->role_slots.end(),
+                                              it->second) == fw->role_slots.end()) {
       continue;
     }
     slots.push_back(it->second);
@@ -288,6 +287,8 @@ std::vector<Offerable> Allocator::allocate(runtime::TimePoint now,
   }
   std::shuffle(candidates.begin(), candidates.end(), m.rng);
   std::vector<Offerable> out;
+  // At most one offer per agent and role; reserve once instead of regrowing a large vector.
+  out.reserve(candidates.size());
   for (uint32_t slot : candidates) {
     m.allocateAgent(slot, now, &out);
   }
@@ -355,4 +356,3 @@ size_t Allocator::agentCount() const { return impl_->agents.index.size(); }
 size_t Allocator::frameworkCount() const { return impl_->frameworks.index.size(); }
 
 }  // namespace keel::allocator
-

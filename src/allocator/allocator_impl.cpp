@@ -15,15 +15,15 @@ Result<std::vector<Quantities>> Options::parseMinAllocatable(const std::string& 
       std::string item = group.substr(s, semi == std::string::npos ? semi : semi - s);
       size_t colon = item.find(':');
       if (colon == std::string::npos || colon == 0) {
-        return Result<std::vector<Quantities>>::error("Invalid min allocatable quantity '" +
-                                                      item + "'");
+        return Result<std::vector<Quantities>>::error("Invalid min allocatable quantity '" + item +
+                                                      "'");
       }
       std::string value = item.substr(colon + 1);
       char* end = nullptr;
       double v = std::strtod(value.c_str(), &end);
       if (value.empty() || *end != '\0' || !std::isfinite(v) || v < 0) {
-        return Result<std::vector<Quantities>>::error("Invalid min allocatable quantity '" +
-                                                      item + "'");
+        return Result<std::vector<Quantities>>::error("Invalid min allocatable quantity '" + item +
+                                                      "'");
       }
       q.emplace_back(item.substr(0, colon), Resources::round(v));
       if (semi == std::string::npos) {
@@ -43,7 +43,6 @@ Result<std::vector<Quantities>> Options::parseMinAllocatable(const std::string& 
 std::vector<Quantities> Options::defaultMinAllocatable() {
   return {{{"cpus", 0.01}}, {{"mem", 32}}};
 }
-
 
 void Allocator::Impl::allocateAgent(uint32_t aslot, runtime::TimePoint now,
                                     std::vector<Offerable>* out) {
@@ -121,6 +120,5 @@ void Allocator::Impl::allocateAgent(uint32_t aslot, runtime::TimePoint now,
     }
   }
 }
-
 
 }  // namespace keel::allocator

@@ -16,7 +16,6 @@ namespace keel::allocator {
 
 namespace detail {
 
-
 using mesos::Resource;
 
 constexpr double kDefaultRefuseSeconds = 5.0;
@@ -89,9 +88,9 @@ struct Agent {
   uint64_t version = 1;  // bumped whenever `available` changes
   uint64_t bits_version = 0;
   std::unordered_map<uint64_t, std::vector<Filter>> filters;  // by filterKey
-  std::vector<RoleBits> bits;                                  // by role slot
-  std::unordered_map<std::string, Resources> orphans;  // held by frameworks not added yet
-  std::unordered_set<uint32_t> frameworks;             // slots with allocations here
+  std::vector<RoleBits> bits;                                 // by role slot
+  std::unordered_map<std::string, Resources> orphans;         // held by frameworks not added yet
+  std::unordered_set<uint32_t> frameworks;                    // slots with allocations here
 };
 
 struct Framework {
@@ -188,7 +187,6 @@ inline double quantity(const Resources& r, const std::string& name) {
   return total;
 }
 
-
 }  // namespace detail
 
 using namespace detail;  // NOLINT: internal header, included only by the allocator's .cpp files
@@ -266,8 +264,8 @@ struct Allocator::Impl {
 
   // Resources in allocated form: entries lacking allocation_info go to `role`.
   static Resources toAllocated(const Resources& r, const std::string& role) {
-    bool all = std::all_of(r.begin(), r.end(),
-                           [](const Resource& x) { return x.has_allocation_info(); });
+    bool all =
+        std::all_of(r.begin(), r.end(), [](const Resource& x) { return x.has_allocation_info(); });
     if (all) {
       return r;
     }
@@ -401,9 +399,8 @@ struct Allocator::Impl {
       return true;
     }
     for (const auto& group : options.min_allocatable) {
-      bool ok = std::all_of(group.begin(), group.end(), [&](const auto& q) {
-        return quantity(r, q.first) >= q.second - 1e-9;
-      });
+      bool ok = std::all_of(group.begin(), group.end(),
+                            [&](const auto& q) { return quantity(r, q.first) >= q.second - 1e-9; });
       if (ok) {
         return true;
       }
@@ -412,10 +409,10 @@ struct Allocator::Impl {
   }
 
   bool needsStrip(const Agent& a, const Framework& fw) const {
-    return (a.has_revocable && !hasCap(fw, mesos::FrameworkInfo::Capability::REVOCABLE_RESOURCES)) ||
+    return (a.has_revocable &&
+            !hasCap(fw, mesos::FrameworkInfo::Capability::REVOCABLE_RESOURCES)) ||
            (a.has_shared && !hasCap(fw, mesos::FrameworkInfo::Capability::SHARED_RESOURCES)) ||
-           (a.has_refined &&
-            !hasCap(fw, mesos::FrameworkInfo::Capability::RESERVATION_REFINEMENT));
+           (a.has_refined && !hasCap(fw, mesos::FrameworkInfo::Capability::RESERVATION_REFINEMENT));
   }
 
   Resources strip(const Resources& r, const Framework& fw) const {

@@ -101,8 +101,7 @@ bool coversRanges(const Value::Ranges& big, const Value::Ranges& small) {
     while (j < big.range_size() && big.range(j).end() < s.begin()) {
       ++j;
     }
-    if (j == big.range_size() || big.range(j).begin() > s.begin() ||
-        big.range(j).end() < s.end()) {
+    if (j == big.range_size() || big.range(j).begin() > s.begin() || big.range(j).end() < s.end()) {
       return false;
     }
   }
@@ -232,8 +231,8 @@ Status validateRole(const std::string& role) {
   size_t start = 0;
   while (start <= role.size()) {
     size_t slash = role.find('/', start);
-    std::string part = role.substr(start, slash == std::string::npos ? std::string::npos
-                                                                       : slash - start);
+    std::string part =
+        role.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     if (part.empty() || part == "." || part == ".." || part == "*" || part.front() == '-') {
       return Status::error("Invalid role '" + role + "'");
     }

@@ -59,7 +59,8 @@ Result<std::vector<Resource>> parseJson(const std::string& text) {
           kUrlPrefix, google::protobuf::DescriptorPool::generated_pool()));
   std::string binary;
   auto status = google::protobuf::util::JsonToBinaryString(
-      resolver.get(), kUrlPrefix + "/mesos.Offer.Operation.Unreserve", "{\"resources\":" + text + "}", &binary);
+      resolver.get(), kUrlPrefix + "/mesos.Offer.Operation.Unreserve",
+      "{\"resources\":" + text + "}", &binary);
   if (!status.ok()) {
     return Result<std::vector<Resource>>::error("Invalid JSON resources: " +
                                                 std::string(status.message()));
@@ -70,7 +71,6 @@ Result<std::vector<Resource>> parseJson(const std::string& text) {
   }
   return std::vector<Resource>(holder.resources().begin(), holder.resources().end());
 }
-
 
 }  // namespace
 
@@ -150,8 +150,7 @@ Result<Resources> Resources::parse(const std::string& text, const std::string& d
   std::vector<Resource> list;
   std::string trimmed = trim(text);
   bool json = !trimmed.empty() && trimmed.front() == '[' &&
-              trimmed.find('{') != std::string::npos &&
-              trimmed.find('"') != std::string::npos;
+              trimmed.find('{') != std::string::npos && trimmed.find('"') != std::string::npos;
   if (json) {
     ASSIGN_OR_RETURN(list, parseJson(trimmed));
     for (auto& r : list) {
@@ -174,8 +173,8 @@ Result<Resources> Resources::parse(const std::string& text, const std::string& d
       } else {
         size_t close = pair[0].find(')');
         if (close == std::string::npos || close < open) {
-          return Result<Resources>::error(
-              "Bad value for resources, mismatched parentheses in " + token);
+          return Result<Resources>::error("Bad value for resources, mismatched parentheses in " +
+                                          token);
         }
         name = trim(pair[0].substr(0, open));
         role = trim(pair[0].substr(open + 1, close - open - 1));
@@ -283,20 +282,26 @@ std::string toString(const Resource& r) {
     out += "(reservations: [";
     for (int i = 0; i < r.reservations_size(); ++i) {
       const auto& res = r.reservations(i);
-      out += (i > 0 ? ",(" : "(") + Resource::ReservationInfo::Type_Name(res.type()) + "," +
-             res.role();
+      out += i > 0 ? ",(" : "(";
+      out += Resource::ReservationInfo::Type_Name(res.type());
+      out += ',';
+      out += res.role();
       if (res.has_principal()) {
-        out += "," + res.principal();
+        out += ',';
+        out += res.principal();
       }
       if (res.has_labels()) {
-        out += "," + labelsString(res.labels());
+        out += ',';
+        out += labelsString(res.labels());
       }
       out += ")";
     }
     out += "])";
   }
   if (r.has_disk()) {
-    out += "[" + diskString(r.disk()) + "]";
+    out += '[';
+    out += diskString(r.disk());
+    out += ']';
   }
   if (r.has_revocable()) {
     out += "{REV}";

@@ -47,11 +47,11 @@ constexpr Nanos kExitDelay = std::chrono::seconds(1);
 // Mesos's duration syntax ("5secs", "500ms", "2.5mins"); nullopt if malformed.
 std::optional<Nanos> parseDuration(const std::string& text) {
   static const std::pair<const char*, double> kUnits[] = {
-      {"ns", 1},          {"us", 1e3},         {"ms", 1e6},         {"secs", 1e9},
-      {"mins", 60e9},     {"hrs", 3600e9},     {"days", 86400e9},   {"weeks", 604800e9}};
+      {"ns", 1},      {"us", 1e3},     {"ms", 1e6},       {"secs", 1e9},
+      {"mins", 60e9}, {"hrs", 3600e9}, {"days", 86400e9}, {"weeks", 604800e9}};
   size_t split = 0;
-  while (split < text.size() && (isdigit(static_cast<unsigned char>(text[split])) ||
-                                 text[split] == '.')) {
+  while (split < text.size() &&
+         (isdigit(static_cast<unsigned char>(text[split])) || text[split] == '.')) {
     ++split;
   }
   if (split == 0) {
@@ -314,9 +314,9 @@ class CommandExecutor final : public mesos::Executor {
     cv_.notify_all();
     // Reap the rest of the task's process group so nothing outlives the task.
     ::killpg(pid, SIGKILL);
-    mesos::TaskState state = killed                                         ? mesos::TASK_KILLED
+    mesos::TaskState state = killed                                          ? mesos::TASK_KILLED
                              : WIFEXITED(status) && WEXITSTATUS(status) == 0 ? mesos::TASK_FINISHED
-                                                                            : mesos::TASK_FAILED;
+                                                                             : mesos::TASK_FAILED;
     std::string message = describeExit(status);
     std::cerr << message << std::endl;
     sendStatus(driver, task_->task_id(), state, message);

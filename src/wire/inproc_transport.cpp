@@ -53,9 +53,9 @@ struct InProcTransport::Node : std::enable_shared_from_this<InProcTransport::Nod
 
   void receive(Message&& msg);
   void forward(Message&& msg);
-  // Every process linked to a pid at `peer_address` (or, if `id` is given, to that process
-  // only) gets on_exited once; the links are forgotten.
-  void exited(const std::string& peer_address, const std::string* id = nullptr);
+  // Every process linked to a pid at `peer_address` gets on_exited once; the links are
+  // forgotten.
+  void exited(const std::string& peer_address);
   void postExited(LinkSet linked);
   void notify(const LinkSet& linked);
 };
@@ -118,23 +118,13 @@ void InProcTransport::Node::postExited(LinkSet linked) {
   });
 }
 
-void InProcTransport::Node::exited(const std::string& peer_address, const std::string* id) {
+void InProcTransport::Node::exited(const std::string& peer_address) {
   auto it = links.find(peer_address);
   if (it == links.end()) {
     return;
   }
-  LinkSet fired;
-  for (auto entry = it->second.begin(); entry != it->second.end();) {
-    if (id == nullptr || entry->second.id == *id) {
-      fired.insert(*entry);
-      entry = it->second.erase(entry);
-    } else {
-      ++entry;
-    }
-  }
-  if (it->second.empty()) {
-    links.erase(it);
-  }
+  LinkSet fired = std::move(it->second);
+  links.erase(it);
   notify(fired);
 }
 
@@ -248,9 +238,8 @@ void InProcNetwork::http(const std::string& address, HttpRequest request,
         callback(std::move(response));
       }
     };
-    node->router.serve(request, std::move(respond), [&node](const std::string& id) {
-      return node->processes.count(id) > 0;
-    });
+    node->router.serve(request, std::move(respond),
+                       [&node](const std::string& id) { return node->processes.count(id) > 0; });
   });
 }
 
@@ -273,9 +262,7 @@ std::string InProcTransport::address() const { return node_->address; }
 
 runtime::EventLoop& InProcTransport::loop() const { return node_->loop; }
 
-Pid InProcTransport::pidOf(const std::string& id) const {
-  return Pid{id, node_->ip, node_->port};
-}
+Pid InProcTransport::pidOf(const std::string& id) const { return Pid{id, node_->ip, node_->port}; }
 
 void InProcTransport::addProcess(const std::string& id, ProcessHandlers handlers) {
   node_->processes[id] = std::move(handlers);

@@ -1,6 +1,7 @@
 #include "wire/message_codec.hpp"
 
 #include <boost/asio/buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/status.hpp>
@@ -185,6 +186,7 @@ void RequestParser::fail(int status, std::string reason) {
   failure_reason_ = std::move(reason);
   beast_->parser.reset();
   buffer_.clear();
+  consumed_ = 0;
 }
 
 Status RequestParser::feed(std::string_view bytes) {
@@ -229,6 +231,8 @@ Status RequestParser::feed(std::string_view bytes) {
                       std::to_string(version % 10));
         break;
       }
+      auto expect = p.get()[http::field::expect];
+      continue_wanted_ = !p.is_done() && boost::beast::iequals(expect, "100-continue");
     }
     if (p.is_done()) {
       if (!finishRequest()) {
@@ -296,6 +300,12 @@ std::optional<ParsedRequest> RequestParser::next() {
   ParsedRequest out = std::move(ready_.front());
   ready_.pop_front();
   return out;
+}
+
+bool RequestParser::takeContinue() {
+  bool wanted = continue_wanted_ && !failed();
+  continue_wanted_ = false;
+  return wanted;
 }
 
 bool RequestParser::midRequest() const { return consumed_ > 0 || !buffer_.empty(); }

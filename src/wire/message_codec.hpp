@@ -59,9 +59,9 @@ struct ParsedRequest {
   // kMessage: `from` (the sender), `to.id` (the receiver id; to.ip/port are not known to the
   // parser and stay default), `name`, `body`.
   Message message;
-  std::string error;        // kBadMessage: why
-  int version = 11;         // 10 or 11
-  bool keep_alive = true;   // the client wants the connection kept open
+  std::string error;       // kBadMessage: why
+  int version = 11;        // 10 or 11
+  bool keep_alive = true;  // the client wants the connection kept open
 };
 
 // Incremental HTTP/1.x request parser for one server connection, on Beast's request_parser.
@@ -97,19 +97,24 @@ class RequestParser {
   // True while any part of an unfinished request has arrived.
   bool midRequest() const;
 
+  // True once per request whose header carried `Expect: 100-continue` and whose body has
+  // not fully arrived yet: the server may now send `100 Continue` (curl waits for it).
+  bool takeContinue();
+
  private:
   struct Beast;
   void fail(int status, std::string reason);
   bool finishRequest();  // false if the completed request was unusable (parser failed)
 
   std::unique_ptr<Beast> beast_;
-  std::string buffer_;       // bytes received but not yet consumed by Beast
-  std::size_t consumed_ = 0; // bytes of the current request Beast has consumed
+  std::string buffer_;        // bytes received but not yet consumed by Beast
+  std::size_t consumed_ = 0;  // bytes of the current request Beast has consumed
   std::size_t max_body_bytes_;
   std::size_t max_header_bytes_;
   std::deque<ParsedRequest> ready_;
   int failure_status_ = 0;
   std::string failure_reason_;
+  bool continue_wanted_ = false;
 };
 
 // The reason phrase of an HTTP status ("Accepted" for 202); "Unknown" if there is none.

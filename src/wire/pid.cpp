@@ -31,7 +31,9 @@ std::string resolve(const std::string& host) {
 
 std::optional<Pid> Pid::parse(std::string_view text) {
   // Surrounding whitespace is tolerated (libprocess trims Libprocess-From).
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+    text.remove_prefix(1);
+  }
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
     text.remove_suffix(1);
   }

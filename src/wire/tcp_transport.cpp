@@ -125,8 +125,14 @@ struct ServerConnection : std::enable_shared_from_this<ServerConnection> {
       return;
     }
     if (closing) {
-      // Draining what the client still sends after our final response.
-      if (ec) {
+      // Draining what the client still sends after our final response; a client that
+      // stops sending still gets the response being written.
+      if (ec == asio::error::eof) {
+        peer_done = true;
+        if (!writing && out.empty()) {
+          close();
+        }
+      } else if (ec) {
         close();
       } else {
         read();
@@ -140,18 +146,29 @@ struct ServerConnection : std::enable_shared_from_this<ServerConnection> {
     }
     if (ec) {
       if (parser.midRequest() && !parser.failed()) {
-        LOG(WARNING) << "Connection from " << peer << " ended in the middle of a request: "
-                     << ec.message();
+        LOG(WARNING) << "Connection from " << peer
+                     << " ended in the middle of a request: " << ec.message();
       }
       close();
       return;
     }
+    const bool failed_before = parser.failed();
     Status status = parser.feed(std::string_view(read_buffer.data(), n));
+    bool completed = false;
     while (auto request = parser.next()) {
       pending.push_back(std::move(*request));
+      completed = true;
     }
-    if (!status.isOk()) {
+    if (completed) {
+      disarmHeaderTimer();  // a header now in progress is a new request: its own deadline
+    }
+    if (!status.isOk() && !failed_before) {
       LOG(WARNING) << "Bad request from " << peer << ": " << status.message();
+    }
+    if (parser.takeContinue() && pending.empty() && !busy && !closing) {
+      // Only when nothing is owed before it: answers go out in request order.
+      out += "HTTP/1.1 100 Continue\r\n\r\n";
+      flush();
     }
     updateHeaderTimer();
     pump();
@@ -175,7 +192,13 @@ struct ServerConnection : std::enable_shared_from_this<ServerConnection> {
                      << ": client too slow to send a request header";
         self->close();
       });
-    } else if (header_timer_armed) {
+    } else {
+      disarmHeaderTimer();
+    }
+  }
+
+  void disarmHeaderTimer() {
+    if (header_timer_armed) {
       header_timer_armed = false;
       ++header_timer_generation;
       header_timer.cancel();
@@ -329,8 +352,8 @@ struct ServerConnection : std::enable_shared_from_this<ServerConnection> {
     const std::string receiver = msg.to.id;
     std::optional<Delivery> delivery = i.deliver(std::move(msg));
     if (!delivery) {
-      LOG(WARNING) << "Dropping " << name << " from " << from << " (" << peer
-                   << "): no process '" << receiver << "'";
+      LOG(WARNING) << "Dropping " << name << " from " << from << " (" << peer << "): no process '"
+                   << receiver << "'";
       finish(HttpResponse{404, "text/plain", "", {}}, keep_alive);
       return;
     }
@@ -339,8 +362,8 @@ struct ServerConnection : std::enable_shared_from_this<ServerConnection> {
         finish(HttpResponse{202, "text/plain", "", {}}, keep_alive);
         return;
       case Delivery::kUnknownMessage:
-        LOG(WARNING) << "Process '" << receiver << "' does not handle " << name << " from "
-                     << from << " (" << peer << ")";
+        LOG(WARNING) << "Process '" << receiver << "' does not handle " << name << " from " << from
+                     << " (" << peer << ")";
         finish(HttpResponse{404, "text/plain", "", {}}, keep_alive);
         return;
       case Delivery::kMalformed:
@@ -376,8 +399,7 @@ struct OutboundConnection : std::enable_shared_from_this<OutboundConnection> {
     int port = colon == std::string::npos ? -1 : std::atoi(address.c_str() + colon + 1);
     if (ec || port <= 0 || port > 65535) {
       // Reported from the loop, never from inside send()/link().
-      asio::post(socket.get_executor(),
-                 [self = shared_from_this()] { self->fail("bad address"); });
+      asio::post(socket.get_executor(), [self = shared_from_this()] { self->fail("bad address"); });
       return;
     }
     tcp::endpoint ep(ip, static_cast<unsigned short>(port));
@@ -401,8 +423,7 @@ struct OutboundConnection : std::enable_shared_from_this<OutboundConnection> {
     socket.async_read_some(asio::buffer(sink),
                            [self = shared_from_this()](error_code ec, std::size_t) {
                              if (ec) {
-                               self->fail(ec == asio::error::eof ? "closed by peer"
-                                                                 : ec.message());
+                               self->fail(ec == asio::error::eof ? "closed by peer" : ec.message());
                                return;
                              }
                              self->readLoop();

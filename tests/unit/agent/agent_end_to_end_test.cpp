@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -9,7 +10,6 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
-#include <algorithm>
 #include <vector>
 
 #include <mesos/internal/messages.pb.h>
@@ -38,7 +38,8 @@ class AgentEndToEnd : public ::testing::Test {
     char tmpl[] = "/tmp/keel-agent-e2e-XXXXXX";
     work_dir_ = ::mkdtemp(tmpl);
     loop_.start();
-    master_transport_ = onLoop(loop_, [&] { return wire::TcpTransport::create(loop_, {}); }).value();
+    master_transport_ =
+        onLoop(loop_, [&] { return wire::TcpTransport::create(loop_, {}); }).value();
     agent_transport_ = onLoop(loop_, [&] { return wire::TcpTransport::create(loop_, {}); }).value();
     master_pid_ = onLoop(loop_, [&] { return master_transport_->pidOf("master"); });
     onLoop(loop_, [&] {
@@ -157,7 +158,8 @@ TEST_F(AgentEndToEnd, CommandTaskRunsUnderKeelExecutor) {
   std::vector<mesos::TaskState> seen;
   bool finished = waitFor([&] {
     seen = states();
-    return !seen.empty() && (seen.back() == mesos::TASK_FINISHED || seen.back() == mesos::TASK_FAILED);
+    return !seen.empty() &&
+           (seen.back() == mesos::TASK_FINISHED || seen.back() == mesos::TASK_FAILED);
   });
   ASSERT_TRUE(finished) << "updates seen: " << seen.size();
   ASSERT_EQ(seen.size(), 3u);

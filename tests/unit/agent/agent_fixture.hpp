@@ -73,7 +73,8 @@ class FakeTransport final : public wire::Transport {
     std::lock_guard<std::mutex> lock(mutex_);
     std::vector<M> out;
     for (const auto& msg : sent_) {
-      if (msg.name == M::default_instance().GetTypeName() && (to_id.empty() || msg.to.id == to_id)) {
+      if (msg.name == M::default_instance().GetTypeName() &&
+          (to_id.empty() || msg.to.id == to_id)) {
         M m;
         EXPECT_TRUE(m.ParseFromString(msg.body));
         out.push_back(m);

@@ -1,7 +1,7 @@
 #include <filesystem>
 
-#include "agent_fixture.hpp"
 #include "agent/paths.hpp"
+#include "agent_fixture.hpp"
 #include "common/json.hpp"
 
 namespace keel::agent::testing {
@@ -144,12 +144,26 @@ TEST_F(AgentTest, ServesStateFlagsAndHealth) {
   run([&] { state = agent_->stateJson(); });
   auto json = parseJson(state);
   ASSERT_TRUE(json.isOk()) << json.message();
-  for (const char* field :
-       {"version", "build_date", "build_time", "start_time", "id", "pid", "hostname",
-        "capabilities", "resources", "reserved_resources", "unreserved_resources",
-        "reserved_resources_full", "unreserved_resources_full", "reserved_resources_allocated",
-        "unreserved_resources_allocated", "resource_providers", "attributes", "flags",
-        "frameworks", "completed_frameworks"}) {
+  for (const char* field : {"version",
+                            "build_date",
+                            "build_time",
+                            "start_time",
+                            "id",
+                            "pid",
+                            "hostname",
+                            "capabilities",
+                            "resources",
+                            "reserved_resources",
+                            "unreserved_resources",
+                            "reserved_resources_full",
+                            "unreserved_resources_full",
+                            "reserved_resources_allocated",
+                            "unreserved_resources_allocated",
+                            "resource_providers",
+                            "attributes",
+                            "flags",
+                            "frameworks",
+                            "completed_frameworks"}) {
     EXPECT_NE(json->find(field), nullptr) << field;
   }
   EXPECT_EQ(json->find("pid")->asString(), "slave(1)@127.0.0.1:5051");

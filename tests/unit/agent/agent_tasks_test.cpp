@@ -285,16 +285,14 @@ TEST_F(AgentTest, FrameworkMessagesAreRelayed) {
   to.mutable_executor_id()->set_value("default");
   to.set_data("hello");
   fromMaster(to, "scheduler-1");
-  EXPECT_EQ(transport_.sent<mesos::internal::FrameworkToExecutorMessage>("executor(1)").size(),
-            1u);
+  EXPECT_EQ(transport_.sent<mesos::internal::FrameworkToExecutorMessage>("executor(1)").size(), 1u);
   mesos::internal::ExecutorToFrameworkMessage from;
   from.mutable_slave_id()->set_value(kAgentId);
   from.mutable_framework_id()->set_value("MASTER-0000");
   from.mutable_executor_id()->set_value("default");
   from.set_data("hi");
   fromExecutor(from);
-  EXPECT_EQ(transport_.sent<mesos::internal::ExecutorToFrameworkMessage>("scheduler-1").size(),
-            1u);
+  EXPECT_EQ(transport_.sent<mesos::internal::ExecutorToFrameworkMessage>("scheduler-1").size(), 1u);
 }
 
 }  // namespace

@@ -71,15 +71,18 @@ TEST_F(AllocatorTest, TwoFrameworksShareFairly) {
   EXPECT_DOUBLE_EQ(a.share("f1"), 0.5);
 
   // f1 gives back everything; across the next passes it catches up, f2 gets nothing.
-  declineAll(a, [&] {
-    std::vector<Offerable> mine;
-    for (const auto& o : offers) {
-      if (o.framework_id == "f1") {
-        mine.push_back(o);
-      }
-    }
-    return mine;
-  }(), std::nullopt, at(0));
+  declineAll(
+      a,
+      [&] {
+        std::vector<Offerable> mine;
+        for (const auto& o : offers) {
+          if (o.framework_id == "f1") {
+            mine.push_back(o);
+          }
+        }
+        return mine;
+      }(),
+      std::nullopt, at(0));
   auto next = a.allocate(at(1));
   EXPECT_EQ(countByFramework(next)["f1"], 5);
   EXPECT_EQ(countByFramework(next).count("f2"), 0u);

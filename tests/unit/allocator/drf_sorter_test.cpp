@@ -24,13 +24,13 @@ TEST(DrfSorterTest, OrdersByDominantShare) {
   sorter.add(1, "b");
   sorter.activate(0);
   sorter.activate(1);
-  sorter.allocated(0, R("cpus:5"));   // share 0.5
-  sorter.allocated(1, R("mem:20"));   // share 0.2
+  sorter.allocated(0, R("cpus:5"));  // share 0.5
+  sorter.allocated(1, R("mem:20"));  // share 0.2
   EXPECT_EQ(order(sorter), (std::vector<uint32_t>{1, 0}));
   EXPECT_DOUBLE_EQ(sorter.share(0), 0.5);
-  context.addTotal(R("cpus:10"));     // a's share drops to 0.25, still above b's 0.2
+  context.addTotal(R("cpus:10"));  // a's share drops to 0.25, still above b's 0.2
   EXPECT_EQ(order(sorter), (std::vector<uint32_t>{1, 0}));
-  sorter.allocated(1, R("mem:10"));   // b: 0.3
+  sorter.allocated(1, R("mem:10"));  // b: 0.3
   EXPECT_EQ(order(sorter), (std::vector<uint32_t>{0, 1}));
   sorter.unallocated(1, R("mem:30"));
   EXPECT_DOUBLE_EQ(sorter.share(1), 0.0);

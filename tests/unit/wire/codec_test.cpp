@@ -88,7 +88,9 @@ std::vector<fs::path> requestCaptures() {
   return files;
 }
 
-bool isV1(const fs::path& file) { return file.filename().string().find("-v1-") != std::string::npos; }
+bool isV1(const fs::path& file) {
+  return file.filename().string().find("-v1-") != std::string::npos;
+}
 
 // Checks one parse of a capture against what the capture says.
 void checkParsed(const fs::path& file, const Expected& e, const ParsedRequest& r,
@@ -111,8 +113,8 @@ void checkParsed(const fs::path& file, const Expected& e, const ParsedRequest& r
 std::vector<ParsedRequest> parseSplit(const std::string& bytes, size_t split) {
   RequestParser parser;
   std::vector<ParsedRequest> out;
-  for (std::string_view part : {std::string_view(bytes).substr(0, split),
-                                std::string_view(bytes).substr(split)}) {
+  for (std::string_view part :
+       {std::string_view(bytes).substr(0, split), std::string_view(bytes).substr(split)}) {
     EXPECT_TRUE(parser.feed(part).isOk()) << parser.failureReason();
     while (auto r = parser.next()) {
       out.push_back(std::move(*r));
@@ -226,8 +228,8 @@ TEST(ParserTest, LibprocessFromOnlyWithContentLength) {
 // Without Libprocess-From the sender comes from a libprocess/ User-Agent.
 TEST(ParserTest, SenderFromUserAgent) {
   RequestParser parser;
-  ASSERT_TRUE(parser.feed("POST /m/n.M HTTP/1.1\r\nUser-Agent: libprocess/s@10.0.0.1:5\r\n\r\n")
-                  .isOk());
+  ASSERT_TRUE(
+      parser.feed("POST /m/n.M HTTP/1.1\r\nUser-Agent: libprocess/s@10.0.0.1:5\r\n\r\n").isOk());
   auto r = parser.next();
   ASSERT_TRUE(r.has_value());
   ASSERT_EQ(r->kind, ParsedRequest::Kind::kMessage);
@@ -307,6 +309,21 @@ TEST(ParserTest, HeaderProgress) {
   ASSERT_TRUE(parser.feed("cd").isOk());
   EXPECT_FALSE(parser.midRequest());
   EXPECT_TRUE(parser.next().has_value());
+}
+
+// takeContinue() answers once for an Expect: 100-continue request still missing its body.
+TEST(ParserTest, ExpectContinue) {
+  RequestParser parser;
+  ASSERT_TRUE(parser.feed("POST /a/b HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 2\r\n\r\n")
+                  .isOk());
+  EXPECT_TRUE(parser.takeContinue());
+  EXPECT_FALSE(parser.takeContinue());
+  ASSERT_TRUE(parser.feed("ok").isOk());
+  EXPECT_TRUE(parser.next().has_value());
+  ASSERT_TRUE(
+      parser.feed("POST /a/b HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok")
+          .isOk());
+  EXPECT_FALSE(parser.takeContinue());  // the body is already here
 }
 
 // Responses carry status, reason, length and the connection decision.

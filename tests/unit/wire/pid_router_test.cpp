@@ -29,8 +29,7 @@ TEST(PidTest, ParseAndRender) {
 // Malformed pids are refused.
 TEST(PidTest, RejectsMalformed) {
   for (const char* text : {"", "master", "master@", "master@1.2.3.4", "master@1.2.3.4:",
-                           "master@1.2.3.4:x", "master@1.2.3.4:70000", "a/b@1.2.3.4:5",
-                           "m@:5"}) {
+                           "master@1.2.3.4:x", "master@1.2.3.4:70000", "a/b@1.2.3.4:5", "m@:5"}) {
     EXPECT_FALSE(Pid::parse(text).has_value()) << text;
   }
 }
@@ -60,8 +59,8 @@ TEST(RouterTest, Lookup) {
   auto processes = [](const std::string& id) { return id == "master" || id == "slave(1)"; };
   auto route = [&](const std::string& path) -> std::string {
     hit = "404";
-    router.serve(HttpRequest{"GET", path, {}, {}, "", ""},
-                 [](HttpResponse) {}, processes);
+    router.serve(
+        HttpRequest{"GET", path, {}, {}, "", ""}, [](HttpResponse) {}, processes);
     return hit;
   };
   EXPECT_EQ(route("/master/state"), "state");

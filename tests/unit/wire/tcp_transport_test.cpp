@@ -29,16 +29,16 @@ struct Node {
       return std::move(created).value();
     });
     onLoop(loop, [&] {
-      transport->addProcess("proc", ProcessHandlers{
-                                        [this](Message&& m) {
-                                          if (m.name == "test.Ok") {
-                                            received.add(std::move(m));
-                                            return Delivery::kAccepted;
-                                          }
-                                          return m.name == "test.Bad" ? Delivery::kMalformed
-                                                                      : Delivery::kUnknownMessage;
-                                        },
-                                        [this](const Pid& pid) { exited.add(pid); }});
+      transport->addProcess("proc", ProcessHandlers{[this](Message&& m) {
+                                                      if (m.name == "test.Ok") {
+                                                        received.add(std::move(m));
+                                                        return Delivery::kAccepted;
+                                                      }
+                                                      return m.name == "test.Bad"
+                                                                 ? Delivery::kMalformed
+                                                                 : Delivery::kUnknownMessage;
+                                                    },
+                                                    [this](const Pid& pid) { exited.add(pid); }});
       return 0;
     });
   }
@@ -60,8 +60,7 @@ struct Node {
 };
 
 std::string validMessage(const Node& node, const std::string& body) {
-  return encodeMessage(
-      Message{*Pid::parse("client@127.0.0.1:1"), node.pid(), "test.Ok", body});
+  return encodeMessage(Message{*Pid::parse("client@127.0.0.1:1"), node.pid(), "test.Ok", body});
 }
 
 std::string messageHead(const std::string& path) {
@@ -99,11 +98,10 @@ std::vector<BadCase> badCases() {
       {"dot-dot path", messageHead("/proc/../proc/test.Ok") + "\r\n", 404},
       {"TLS hello with line ends", std::string("\x16\x03\x01\x00\xa5\x01\x00\x00\r\n\r\n", 12),
        400},
-      {"binary garbage without line ends", std::string("\x16\x03\x01\x00\xa5\x01\x00", 7),
-       400},
+      {"binary garbage without line ends", std::string("\x16\x03\x01\x00\xa5\x01\x00", 7), 400},
       {"token garbage without line ends", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 0},
-      {"missing Host", "POST /proc/test.Ok HTTP/1.1\r\nLibprocess-From: c@127.0.0.1:1\r\n\r\n",
-       202, false, 1},
+      {"missing Host", "POST /proc/test.Ok HTTP/1.1\r\nLibprocess-From: c@127.0.0.1:1\r\n\r\n", 202,
+       false, 1},
       {"slow client", "POST /proc/te", 0},
       {"HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505},
       {"Content-Length with chunked",
@@ -114,13 +112,15 @@ std::vector<BadCase> badCases() {
        400},
       {"bad percent escape", messageHead("/pr%zzoc/test.Ok") + "\r\n", 400},
       {"asterisk target", "OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", 400},
-      {"oversized header", messageHead("/proc/test.Ok") + "X: " + std::string(70000, 'h') +
-                               "\r\n\r\n",
-       431},
+      {"oversized header",
+       messageHead("/proc/test.Ok") + "X: " + std::string(70000, 'h') + "\r\n\r\n", 431},
       {"message path without name", messageHead("/proc") + "\r\n", 400},
-      {"GET with libprocess headers", "GET /proc/test.Ok HTTP/1.1\r\nLibprocess-From: "
-                                      "c@127.0.0.1:1\r\n\r\n",
+      {"GET with libprocess headers",
+       "GET /proc/test.Ok HTTP/1.1\r\nLibprocess-From: "
+       "c@127.0.0.1:1\r\n\r\n",
        404},
+      {"garbage then EOF", "G(T / HTTP/1.1\r\n\r\n", 400, true},
+      {"message then EOF", messageHead("/proc/test.Ok") + "\r\n", 202, true, 1},
       {"HTTP/1.0 message", "POST /proc/test.Ok HTTP/1.0\r\nLibprocess-From: c@127.0.0.1:1\r\n\r\n",
        202, false, 1},
   };
@@ -157,6 +157,9 @@ TEST(TcpTransportTest, MalformedRequestsAreAnsweredAndSurvived) {
           // Broken framing: the server cannot find the next request, so it hangs up.
           EXPECT_NE(response->head.find("Connection: close"), std::string::npos);
           EXPECT_TRUE(client.waitClosed(5s));
+        }
+        if (c.half_close) {
+          EXPECT_TRUE(client.waitClosed(5s));  // answered, then closed as the client is done
         }
       }
     }
@@ -310,12 +313,12 @@ TEST(TcpTransportTest, HttpRoutingAndPipelining) {
     return 0;
   });
   RawClient client(node.port());
-  ASSERT_TRUE(client.send(
-      "POST /master/slow HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nab"
-      "GET /state?x=a%2Fb HTTP/1.1\r\nHost: h\r\n\r\n"
-      "GET /nothing HTTP/1.1\r\nHost: h\r\n\r\n"
-      "GET /master/../master/state HTTP/1.1\r\nHost: h\r\n\r\n"
-      "GET /master/state?x=1 HTTP/1.1\r\nHost: h\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("POST /master/slow HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nab"
+                  "GET /state?x=a%2Fb HTTP/1.1\r\nHost: h\r\n\r\n"
+                  "GET /nothing HTTP/1.1\r\nHost: h\r\n\r\n"
+                  "GET /master/../master/state HTTP/1.1\r\nHost: h\r\n\r\n"
+                  "GET /master/state?x=1 HTTP/1.1\r\nHost: h\r\n\r\n"));
   const std::vector<std::pair<int, std::string>> expected = {
       {200, "slow:ab"}, {200, "{\"x\":\"a/b\"}"}, {404, ""}, {404, ""}, {200, "{\"x\":\"1\"}"}};
   for (const auto& [status, body] : expected) {
@@ -325,6 +328,23 @@ TEST(TcpTransportTest, HttpRoutingAndPipelining) {
     EXPECT_EQ(response->body, body);
   }
   EXPECT_FALSE(client.waitClosed(100ms));  // keep-alive
+}
+
+// A client sending `Expect: 100-continue` is told to go on before it sends the body.
+TEST(TcpTransportTest, ExpectContinue) {
+  Node node;
+  RawClient client(node.port());
+  ASSERT_TRUE(client.send(messageHead("/proc/test.Ok") +
+                          "Expect: 100-continue\r\nContent-Length: 4\r\n\r\n"));
+  auto interim = client.readResponse();
+  ASSERT_TRUE(interim.has_value());
+  EXPECT_EQ(interim->status, 100);
+  ASSERT_TRUE(client.send("body"));
+  auto response = client.readResponse();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 202);
+  ASSERT_TRUE(node.received.waitFor(1));
+  EXPECT_EQ(node.received.values()[0].body, "body");
 }
 
 // Binding a port that is taken fails with a message instead of throwing.
