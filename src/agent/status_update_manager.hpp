@@ -10,10 +10,14 @@
 #include <mesos/internal/messages.pb.h>
 #include <mesos/mesos.pb.h>
 
+#include "common/task_states.hpp"
+
 #include "common/status.hpp"
 #include "runtime/event_loop.hpp"
 
 namespace keel::agent {
+
+using keel::isTerminalState;
 
 // Reliable, ordered delivery of task status updates to the master (spec §5.7).
 //
@@ -89,6 +93,7 @@ class TaskStatusUpdateManager {
 };
 
 // True for the terminal task states of spec §1.4.
-bool isTerminalState(mesos::TaskState state);
+
+
 
 }  // namespace keel::agent

@@ -30,6 +30,12 @@ int main(int argc, char** argv) {
   for (const auto& warning : set.warnings()) {
     LOG(WARNING) << warning;
   }
+  // Refuse rather than silently run an open cluster the operator asked to lock down.
+  if (flags->authenticate_frameworks || flags->authenticate_agents) {
+    std::cerr << "--authenticate_frameworks and --authenticate_agents are not implemented by "
+                 "Keel yet; refusing to start an unauthenticated master" << std::endl;
+    return 1;
+  }
 
   keel::runtime::EventLoop loop;
   keel::wire::TcpOptions options;

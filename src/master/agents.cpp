@@ -202,7 +202,7 @@ void Master::reregisterAgent(const wire::Pid& from,
       if (f == nullptr || f->tasks.count(t.task_id().value())) continue;
       auto task = std::make_unique<mesos::Task>(t);
       a.tasks[fid][t.task_id().value()] = task.get();
-      if (!isTerminal(t.state())) {
+      if (!isTerminalState(t.state())) {
         used[fid] += Resources(t.resources());
       }
       mesos::Task& ref = *task;
@@ -328,7 +328,7 @@ void Master::disconnectAgent(AgentState& agent) {
       continue;
     }
     for (auto& [tid, task] : tasks) {
-      if (!isTerminal(task->state())) {
+      if (!isTerminalState(task->state())) {
         transitionTask(*f, *task, mesos::TASK_LOST, mesos::TaskStatus::REASON_SLAVE_DISCONNECTED,
                        "Agent " + agent.info.hostname() + " disconnected", true);
       }
@@ -371,7 +371,7 @@ void Master::removeAgent(AgentState& agent, const std::string& cause,
       if (state == mesos::TASK_UNREACHABLE && !f->partitionAware()) {
         state = mesos::TASK_LOST;
       }
-      if (!isTerminal(task->state())) {
+      if (!isTerminalState(task->state())) {
         transitionTask(*f, *task, state, reason, cause, true);
       }
       removeTask(*f, tid, true);

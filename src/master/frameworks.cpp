@@ -422,7 +422,7 @@ void Master::removeFramework(FrameworkState& framework) {
   }
   for (const auto& task_id : task_ids) {
     mesos::Task& task = *framework.tasks[task_id];
-    if (!isTerminal(task.state())) {
+    if (!isTerminalState(task.state())) {
       transitionTask(framework, task, mesos::TASK_KILLED, mesos::TaskStatus::REASON_FRAMEWORK_REMOVED,
                      "Framework " + id + " removed", false);
     }

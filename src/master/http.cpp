@@ -113,7 +113,7 @@ class HttpEndpoints {
   void framework(JsonWriter& w, const FrameworkState& f) {
     Resources used;
     for (const auto& [id, t] : f.tasks) {
-      if (!isTerminal(t->state())) used += Resources(t->resources());
+      if (!isTerminalState(t->state())) used += Resources(t->resources());
     }
     for (const auto& [aid, execs] : f.executors) {
       for (const auto& [eid, e] : execs) used += Resources(e.resources());
@@ -206,7 +206,7 @@ class HttpEndpoints {
     Resources offered;
     for (const auto& [fid, tasks] : a.tasks) {
       for (const auto& [tid, t] : tasks) {
-        if (!isTerminal(t->state())) used += Resources(t->resources());
+        if (!isTerminalState(t->state())) used += Resources(t->resources());
       }
     }
     for (const auto& [fid, execs] : a.executors) {

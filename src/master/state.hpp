@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "common/resources.hpp"
+#include "common/task_states.hpp"
 #include "runtime/event_loop.hpp"
 #include "wire/pid.hpp"
 
@@ -79,6 +80,5 @@ struct OfferState {
   std::optional<runtime::TimerId> timer;
 };
 
-bool isTerminal(mesos::TaskState state);
 
 }  // namespace keel::master

@@ -61,7 +61,7 @@ void Master::recoverTaskResources(const mesos::Task& task) {
 
 void Master::updateTaskState(mesos::Task& task, const mesos::TaskStatus& status,
                              std::optional<mesos::TaskState> latest_state) {
-  const bool was_terminal = isTerminal(task.state()) || task.state() == mesos::TASK_UNREACHABLE;
+  const bool was_terminal = isTerminalState(task.state()) || task.state() == mesos::TASK_UNREACHABLE;
   mesos::TaskState new_state = latest_state.value_or(status.state());
   task.set_state(new_state);
   // Keep only the latest status per state, without its data, to bound memory.
@@ -77,7 +77,7 @@ void Master::updateTaskState(mesos::Task& task, const mesos::TaskStatus& status,
   if (!replaced) {
     *task.add_statuses() = stored;
   }
-  const bool now_terminal = isTerminal(new_state) || new_state == mesos::TASK_UNREACHABLE;
+  const bool now_terminal = isTerminalState(new_state) || new_state == mesos::TASK_UNREACHABLE;
   if (!was_terminal && now_terminal) {
     // Resources come back at once, before the terminal update is acknowledged.
     recoverTaskResources(task);
@@ -180,7 +180,7 @@ void Master::acknowledge(FrameworkState& framework, const std::string& agent_id,
   if (it != framework.tasks.end()) {
     const mesos::Task& task = *it->second;
     // The terminal update is acknowledged: the task leaves the active list.
-    if (isTerminal(task.status_update_state()) && task.status_update_uuid() == uuid) {
+    if (isTerminalState(task.status_update_state()) && task.status_update_uuid() == uuid) {
       removeTask(framework, task_id, true);
     }
   }

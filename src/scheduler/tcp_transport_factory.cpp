@@ -9,6 +9,7 @@
 #include <glog/logging.h>
 
 #include "scheduler/scheduler_driver_impl.hpp"
+#include "wire/libprocess_env.hpp"
 #include "wire/tcp_transport.hpp"
 
 namespace keel::sched {
@@ -35,25 +36,13 @@ std::optional<std::string> hostAddress() {
   return std::string(text);
 }
 
-bool parsePort(const std::string& text, std::uint16_t* port) {
-  char* end = nullptr;
-  long value = std::strtol(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || value < 0 || value > 65535) {
-    return false;
-  }
-  *port = static_cast<std::uint16_t>(value);
-  return true;
-}
-
 }  // namespace
 
 TransportFactory defaultTransportFactory(EnvLookup getenv) {
   return [getenv](runtime::EventLoop& loop,
                   const wire::Pid& master) -> Result<std::unique_ptr<wire::Transport>> {
     wire::TcpOptions options;
-    if (auto ip = getenv("LIBPROCESS_IP")) {
-      options.ip = *ip;
-    } else if (master.ip.rfind("127.", 0) == 0) {
+    if (master.ip.rfind("127.", 0) == 0) {
       options.ip = "127.0.0.1";
     } else if (auto resolved = hostAddress()) {
       options.ip = *resolved;
@@ -61,19 +50,8 @@ TransportFactory defaultTransportFactory(EnvLookup getenv) {
       LOG(WARNING) << "Could not resolve this host's address; binding to 127.0.0.1";
       options.ip = "127.0.0.1";
     }
-    if (auto port = getenv("LIBPROCESS_PORT")) {
-      if (!parsePort(*port, &options.port)) {
-        return Result<std::unique_ptr<wire::Transport>>::error("LIBPROCESS_PORT='" + *port +
-                                                               "' is not a port number");
-      }
-    }
-    if (auto advertise_ip = getenv("LIBPROCESS_ADVERTISE_IP")) {
-      options.advertise_ip = *advertise_ip;
-    }
-    if (auto advertise_port = getenv("LIBPROCESS_ADVERTISE_PORT")) {
-      // TcpOptions has no advertised port yet; pids carry the bound port.
-      LOG(WARNING) << "LIBPROCESS_ADVERTISE_PORT=" << *advertise_port
-                   << " is not supported yet; advertising the bound port";
+    if (Status s = wire::applyLibprocessEnvironment(getenv, &options); !s.isOk()) {
+      return Result<std::unique_ptr<wire::Transport>>::error(s.message());
     }
     if (options.ip.rfind("127.", 0) == 0 && master.ip.rfind("127.", 0) != 0) {
       LOG(WARNING) << "Scheduler driver bound to a loopback address; it cannot talk to the "

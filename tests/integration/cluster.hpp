@@ -87,6 +87,9 @@ class Cluster {
 class RecordingScheduler : public mesos::Scheduler {
  public:
   struct Event {
+    Event(std::string k, std::vector<mesos::Offer> o = {}, mesos::TaskStatus s = {},
+          std::string d = {})
+        : kind(std::move(k)), offers(std::move(o)), status(std::move(s)), data(std::move(d)) {}
     std::string kind;  // "registered", "offers", "update", "message", ...
     std::vector<mesos::Offer> offers;
     mesos::TaskStatus status;
