@@ -198,6 +198,8 @@ class HttpEndpoints {
     if (f.info.has_labels()) {
       w.key("labels"); writeProtobuf(w, f.info.labels());
     }
+    // Offer constraints come with the v1 API; Mesos always renders the object.
+    w.key("offer_constraints"); w.beginObject(); w.endObject();
     w.endObject();
   }
 

@@ -476,3 +476,63 @@ TEST_F(MasterTest, StateEndpoint) {
 
 }  // namespace
 }  // namespace keel::master
+
+namespace keel::master {
+namespace {
+
+// Ensures the legacy v0 messages old drivers send still work: RegisterFrameworkMessage
+// registers, an id in it is refused, ReregisterFrameworkMessage without an id is refused,
+// and LaunchTasksMessage launches.
+TEST_F(MasterTest, LegacyFrameworkMessages) {
+  registerAgent();
+  mesos::internal::RegisterFrameworkMessage reg;
+  reg.mutable_framework()->set_user("u");
+  reg.mutable_framework()->set_name("legacy");
+  transport_.deliver(kScheduler, "master", reg);
+  loop_.poll();
+  auto registered = transport_.take<FrameworkRegisteredMessage>(kScheduler);
+  ASSERT_EQ(registered.size(), 1u);
+  const std::string fid = registered[0].framework_id().value();
+
+  wire::Pid other{"scheduler-9", "127.0.0.9", 40009};
+  reg.mutable_framework()->mutable_id()->set_value("some-id");
+  transport_.deliver(other, "master", reg);
+  mesos::internal::ReregisterFrameworkMessage rereg;
+  rereg.mutable_framework()->set_user("u");
+  rereg.mutable_framework()->set_name("legacy");
+  rereg.set_failover(false);
+  transport_.deliver(other, "master", rereg);
+  loop_.poll();
+  auto errors = transport_.take<FrameworkErrorMessage>(other);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].message(), "Registering with 'id' already set");
+  EXPECT_EQ(errors[1].message(), "Re-registering without an 'id'");
+
+  auto o = offers();
+  ASSERT_EQ(o.size(), 1u);
+  mesos::internal::LaunchTasksMessage launch;
+  launch.mutable_framework_id()->set_value(fid);
+  *launch.add_offer_ids() = o[0].id();
+  *launch.add_tasks() = commandTask("legacy-task", o[0]);
+  launch.mutable_filters();
+  transport_.deliver(kScheduler, "master", launch);
+  loop_.poll();
+  auto runs = transport_.take<RunTaskMessage>(kAgent);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].task().task_id().value(), "legacy-task");
+}
+
+// Ensures a message claiming to come from a framework's id but another pid is dropped.
+TEST_F(MasterTest, CallsFromWrongPidAreDropped) {
+  registerAgent();
+  std::string fid = subscribe();
+  offers();
+  wire::Pid impostor{"scheduler-x", "127.0.0.8", 40008};
+  transport_.deliver(impostor, "master", call(Call::TEARDOWN, fid));
+  loop_.poll();
+  EXPECT_EQ(master_->frameworkCount(), 1u);
+  EXPECT_TRUE(transport_.take<mesos::internal::ShutdownFrameworkMessage>(kAgent).empty());
+}
+
+}  // namespace
+}  // namespace keel::master
