@@ -358,7 +358,7 @@ void Master::removeAgent(AgentState& agent, const std::string& cause,
   const std::string id = agent.id();
   LOG(INFO) << "Removing agent " << id << " (" << agent.info.hostname() << "): " << cause;
   for (const std::string& offer_id : std::set<std::string>(agent.offers)) {
-    rescindOffer(offer_id, false);
+    rescindOffer(offer_id, true);
   }
   if (agent.ping_timer) loop_.cancel(*agent.ping_timer);
   if (agent.reregister_timer) loop_.cancel(*agent.reregister_timer);

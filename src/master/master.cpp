@@ -1,11 +1,32 @@
 #include "master/master.hpp"
 
+#include <arpa/inet.h>
 #include <glog/logging.h>
+#include <netdb.h>
 
 #include "allocator/allocator.hpp"
 #include "common/ids.hpp"
 
 namespace keel::master {
+
+namespace {
+
+// The name of an IPv4 address (as Mesos advertises its hostname), or the address itself.
+std::string reverseLookup(const std::string& ip) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  if (inet_pton(AF_INET, ip.c_str(), &addr.sin_addr) != 1) {
+    return ip;
+  }
+  char host[NI_MAXHOST] = {};
+  if (getnameinfo(reinterpret_cast<sockaddr*>(&addr), sizeof addr, host, sizeof host, nullptr, 0,
+                  NI_NAMEREQD) != 0) {
+    return ip;
+  }
+  return host;
+}
+
+}  // namespace
 
 bool FrameworkState::hasCapability(mesos::FrameworkInfo::Capability::Type type) const {
   for (const auto& c : info.capabilities()) {
@@ -35,7 +56,9 @@ void Master::start() {
   info_.set_ip(wire::packIp(self_.ip));
   info_.set_port(self_.port);
   info_.set_pid(self_.str());
-  info_.set_hostname(flags_.hostname.value_or(self_.ip));
+  info_.set_hostname(flags_.hostname ? *flags_.hostname
+                     : flags_.hostname_lookup ? reverseLookup(self_.ip)
+                                              : self_.ip);
   info_.set_version(KEEL_MESOS_VERSION);
   auto* address = info_.mutable_address();
   address->set_hostname(info_.hostname());
