@@ -1,5 +1,14 @@
 #include "cluster.hpp"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <glog/logging.h>
 
 #include <stdexcept>
@@ -212,6 +221,129 @@ mesos::FrameworkInfo frameworkInfo(const std::string& name) {
   info.set_user("");
   info.set_name(name);
   return info;
+}
+
+}  // namespace keel::testing
+
+// --- Helpers shared by both kinds of cluster -------------------------------------------
+
+namespace keel::testing {
+
+namespace {
+
+int freePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+pid_t spawnLogged(const std::vector<std::string>& args, const std::string& log) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  auto argv = argvOf(args);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, const_cast<char* const*>(argv.data()),
+                       environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot start " + args[0]);
+  return pid;
+}
+
+// SIGTERM, then SIGKILL if the process has not exited within `grace`.
+void terminate(pid_t pid, std::chrono::milliseconds grace) {
+  if (pid <= 0) return;
+  kill(pid, SIGTERM);
+  auto until = std::chrono::steady_clock::now() + grace;
+  while (std::chrono::steady_clock::now() < until) {
+    if (waitpid(pid, nullptr, WNOHANG) == pid) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+}
+
+}  // namespace
+
+std::optional<std::string> httpGet(const std::string& address, const std::string& path) {
+  size_t colon = address.rfind(':');
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
+  inet_pton(AF_INET, address.substr(0, colon).c_str(), &addr.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return std::nullopt;
+  }
+  std::string request = "GET " + path + " HTTP/1.1\r\nHost: " + address + "\r\nConnection: close\r\n\r\n";
+  if (write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
+    close(fd);
+    return std::nullopt;
+  }
+  std::string reply;
+  char buf[65536];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) reply.append(buf, n);
+  close(fd);
+  if (reply.rfind("HTTP/1.1 200", 0) != 0) return std::nullopt;
+  size_t body = reply.find("\r\n\r\n");
+  return body == std::string::npos ? std::nullopt : std::optional(reply.substr(body + 4));
+}
+
+bool eventually(std::function<bool()> predicate, std::chrono::milliseconds deadline) {
+  auto until = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < until) {
+    if (predicate()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return predicate();
+}
+
+ProcessCluster::ProcessCluster(Options options) {
+  char tmpl[] = "/tmp/keel-processes-XXXXXX";
+  work_dir_ = mkdtemp(tmpl);
+  master_port_ = freePort();
+  master_ = spawnLogged({KEEL_BIN_DIR "/keel-master", "--ip=127.0.0.1",
+                         "--port=" + std::to_string(master_port_), "--registry=in_memory",
+                         "--allocation_interval=" + options.allocation_interval},
+                        work_dir_ + "/master.log");
+  if (!eventually([this] { return httpGet(masterAddress(), "/health").has_value(); })) {
+    throw std::runtime_error("keel-master did not come up");
+  }
+  for (int i = 0; i < options.agents; ++i) {
+    int port = freePort();
+    agent_ports_.push_back(port);
+    agents_.push_back(spawnLogged(
+        {KEEL_BIN_DIR "/keel-agent", "--master=" + masterAddress(), "--ip=127.0.0.1",
+         "--port=" + std::to_string(port), "--work_dir=" + work_dir_ + "/agent-" + std::to_string(i),
+         "--registration_backoff_factor=10ms", "--executor_shutdown_grace_period=2secs",
+         "--resources=" + options.agent_resources},
+        work_dir_ + "/agent-" + std::to_string(i) + ".log"));
+  }
+  const std::string expected = "\"activated_slaves\":" + std::to_string(options.agents) + ".0";
+  if (!eventually([&] {
+        auto state = httpGet(masterAddress(), "/state");
+        return state && state->find(expected) != std::string::npos;
+      })) {
+    throw std::runtime_error("keel-agents did not register");
+  }
+}
+
+ProcessCluster::~ProcessCluster() {
+  for (pid_t agent : agents_) terminate(agent, std::chrono::seconds(15));
+  terminate(master_, std::chrono::seconds(5));
+  std::error_code ec;
+  std::filesystem::remove_all(work_dir_, ec);
 }
 
 }  // namespace keel::testing

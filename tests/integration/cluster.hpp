@@ -43,18 +43,59 @@ auto onLoop(runtime::EventLoop& loop, F fn) -> decltype(fn()) {
   return p.get_future().get();
 }
 
-class Cluster {
+struct ClusterOptions {
+  int agents = 1;
+  std::string agent_resources = "cpus:2;mem:1024;disk:1024;ports:[31000-32000]";
+  std::string allocation_interval = "50ms";
+};
+
+// What every test needs of a cluster, however it runs.
+class ClusterBase {
  public:
-  struct Options {
-    int agents = 1;
-    std::string agent_resources = "cpus:2;mem:1024;disk:1024;ports:[31000-32000]";
-    std::string allocation_interval = "50ms";
-  };
+  using Options = ClusterOptions;
+  virtual ~ClusterBase() = default;
+  virtual std::string masterAddress() const = 0;  // "ip:port"
+  virtual std::string agentAddress(size_t i) const = 0;
+};
 
+// A blocking HTTP GET of http://<address><path> on loopback; the body, or nullopt.
+std::optional<std::string> httpGet(const std::string& address, const std::string& path);
+
+// Polls `predicate` until it is true or the deadline passes; returns its last value.
+bool eventually(std::function<bool()> predicate,
+                std::chrono::milliseconds deadline = std::chrono::seconds(20));
+
+// The master and agents as separate processes: the real keel-master and keel-agent
+// binaries from the build tree, on free loopback ports.
+class ProcessCluster : public ClusterBase {
+ public:
+  explicit ProcessCluster(Options options);
+  ~ProcessCluster() override;
+  std::string masterAddress() const override { return "127.0.0.1:" + std::to_string(master_port_); }
+  std::string agentAddress(size_t i) const override {
+    return "127.0.0.1:" + std::to_string(agent_ports_.at(i));
+  }
+
+ private:
+  std::string work_dir_;
+  int master_port_ = 0;
+  pid_t master_ = -1;
+  std::vector<int> agent_ports_;
+  std::vector<pid_t> agents_;
+};
+
+// The master and agents in this process, each on its own loop and loopback port.
+class Cluster : public ClusterBase {
+ public:
   explicit Cluster(Options options);
-  ~Cluster();
+  ~Cluster() override;
 
-  std::string masterAddress() const { return master_pid_.ip + ":" + std::to_string(master_pid_.port); }
+  std::string masterAddress() const override {
+    return master_pid_.ip + ":" + std::to_string(master_pid_.port);
+  }
+  std::string agentAddress(size_t i) const override {
+    return "127.0.0.1:" + std::to_string(agents_.at(i).transport->port());
+  }
   master::Master& master() { return *master_; }
   runtime::EventLoop& masterLoop() { return master_loop_; }
   agent::Agent& agent(size_t i) { return *agents_.at(i).agent; }

@@ -1,19 +1,42 @@
-// Integration tests: a master and agents in this process, a MesosSchedulerDriver speaking
-// the wire protocol to them over loopback, and real executors. Each test shows one
-// behaviour through the public framework API.
+// Cluster tests through the public framework API: a MesosSchedulerDriver speaking the wire
+// protocol over loopback to a master and agents that run either in this process
+// ("InProcess", the integration tests) or as the real keel-master and keel-agent binaries
+// ("Processes", the system tests). Executors are always real processes.
 
 #include <gtest/gtest.h>
 
 #include "cluster.hpp"
+#include "common/json.hpp"
 
 namespace keel::testing {
 namespace {
 
 using std::chrono::milliseconds;
 
-class ClusterTest : public ::testing::Test {
+enum class Mode { kInProcess, kProcesses };
+
+std::unique_ptr<ClusterBase> makeCluster(Mode mode, ClusterOptions options) {
+  if (mode == Mode::kInProcess) return std::make_unique<Cluster>(options);
+  return std::make_unique<ProcessCluster>(options);
+}
+
+std::string modeName(const ::testing::TestParamInfo<Mode>& info) {
+  return info.param == Mode::kInProcess ? "InProcess" : "Processes";
+}
+
+// Whether the JSON text at `address` + "/state" has an empty "frameworks" array.
+bool noFrameworks(const std::string& address) {
+  auto state = httpGet(address, "/state");
+  if (!state) return false;
+  auto json = parseJson(*state);
+  if (!json) return false;
+  const JsonValue* frameworks = json->find("frameworks");
+  return frameworks != nullptr && frameworks->isArray() && frameworks->asArray().empty();
+}
+
+class ClusterTest : public ::testing::TestWithParam<Mode> {
  protected:
-  void SetUp() override { cluster_ = std::make_unique<Cluster>(Cluster::Options{}); }
+  void SetUp() override { cluster_ = makeCluster(GetParam(), ClusterOptions{}); }
   void TearDown() override {
     if (driver_) {
       driver_->stop();
@@ -36,13 +59,13 @@ class ClusterTest : public ::testing::Test {
     return offers->offers.front();
   }
 
-  std::unique_ptr<Cluster> cluster_;
+  std::unique_ptr<ClusterBase> cluster_;
   RecordingScheduler scheduler_;
   std::unique_ptr<mesos::MesosSchedulerDriver> driver_;
 };
 
 // Ensures a command task that succeeds goes STARTING, RUNNING, FINISHED.
-TEST_F(ClusterTest, CommandTaskFinishes) {
+TEST_P(ClusterTest, CommandTaskFinishes) {
   auto offer = startAndOffer();
   driver_->launchTasks(offer.id(), {commandTask(offer, "ok", "true")});
   EXPECT_TRUE(scheduler_.awaitState("ok", mesos::TASK_STARTING));
@@ -54,7 +77,7 @@ TEST_F(ClusterTest, CommandTaskFinishes) {
 }
 
 // Ensures a failing command task ends TASK_FAILED with its exit status in the message.
-TEST_F(ClusterTest, CommandTaskFails) {
+TEST_P(ClusterTest, CommandTaskFails) {
   auto offer = startAndOffer();
   driver_->launchTasks(offer.id(), {commandTask(offer, "bad", "exit 3")});
   auto failed = scheduler_.awaitState("bad", mesos::TASK_FAILED);
@@ -63,7 +86,7 @@ TEST_F(ClusterTest, CommandTaskFails) {
 }
 
 // Ensures killTask stops a long-running command task with TASK_KILLED.
-TEST_F(ClusterTest, KillRunningTask) {
+TEST_P(ClusterTest, KillRunningTask) {
   auto offer = startAndOffer();
   driver_->launchTasks(offer.id(), {commandTask(offer, "sleeper", "sleep 1000")});
   ASSERT_TRUE(scheduler_.awaitState("sleeper", mesos::TASK_RUNNING));
@@ -74,7 +97,7 @@ TEST_F(ClusterTest, KillRunningTask) {
 }
 
 // Ensures an invalid launch is answered by the master with TASK_ERROR.
-TEST_F(ClusterTest, InvalidTaskIsRefused) {
+TEST_P(ClusterTest, InvalidTaskIsRefused) {
   auto offer = startAndOffer();
   auto task = commandTask(offer, "nothing", "true");
   task.clear_resources();
@@ -85,7 +108,7 @@ TEST_F(ClusterTest, InvalidTaskIsRefused) {
 }
 
 // Ensures a decline filter keeps the agent's resources away until reviveOffers().
-TEST_F(ClusterTest, DeclineWithFilterThenRevive) {
+TEST_P(ClusterTest, DeclineWithFilterThenRevive) {
   auto offer = startAndOffer();
   mesos::Filters filters;
   filters.set_refuse_seconds(3600);
@@ -97,7 +120,7 @@ TEST_F(ClusterTest, DeclineWithFilterThenRevive) {
 }
 
 // Ensures suppressOffers() stops offers even without a filter, and reviveOffers() resumes.
-TEST_F(ClusterTest, SuppressThenRevive) {
+TEST_P(ClusterTest, SuppressThenRevive) {
   auto offer = startAndOffer();
   driver_->suppressOffers();
   mesos::Filters no_filter;
@@ -109,7 +132,7 @@ TEST_F(ClusterTest, SuppressThenRevive) {
 }
 
 // Ensures a custom executor runs tasks and exchanges framework messages both ways.
-TEST_F(ClusterTest, CustomExecutorAndFrameworkMessages) {
+TEST_P(ClusterTest, CustomExecutorAndFrameworkMessages) {
   auto offer = startAndOffer();
   auto task = commandTask(offer, "custom", "");
   task.clear_command();
@@ -127,22 +150,25 @@ TEST_F(ClusterTest, CustomExecutorAndFrameworkMessages) {
 
 // Ensures stop(false) tears the framework down: its running task is killed on the agent
 // and the master lists it as completed with the task TASK_KILLED.
-TEST_F(ClusterTest, StopTearsDown) {
+TEST_P(ClusterTest, StopTearsDown) {
   auto offer = startAndOffer();
   driver_->launchTasks(offer.id(), {commandTask(offer, "forever", "sleep 1000")});
   ASSERT_TRUE(scheduler_.awaitState("forever", mesos::TASK_RUNNING));
   EXPECT_EQ(driver_->stop(false), mesos::DRIVER_STOPPED);
   EXPECT_EQ(driver_->join(), mesos::DRIVER_STOPPED);
   driver_.reset();
-  EXPECT_TRUE(cluster_->waitForMaster([](master::Master& m) { return m.frameworkCount() == 0; }));
-  EXPECT_TRUE(cluster_->waitForAgent(0, [](agent::Agent& a) { return a.frameworks().empty(); }));
+  const std::string master = cluster_->masterAddress();
+  const std::string agent = cluster_->agentAddress(0);
+  EXPECT_TRUE(eventually([&] { return noFrameworks(master); }));
+  EXPECT_TRUE(eventually([&] { return noFrameworks(agent); }));
 }
 
 // Ensures several tasks spread over two agents all finish (the demo's shape, in small).
-TEST(ClusterTwoAgents, ManyTasksFinish) {
-  Cluster cluster(Cluster::Options{2});
+TEST_P(ClusterTest, ManyTasksOverTwoAgents) {
+  cluster_.reset();
+  cluster_ = makeCluster(GetParam(), ClusterOptions{2});
   RecordingScheduler scheduler;
-  mesos::MesosSchedulerDriver driver(&scheduler, frameworkInfo(), cluster.masterAddress());
+  mesos::MesosSchedulerDriver driver(&scheduler, frameworkInfo(), cluster_->masterAddress());
   ASSERT_EQ(driver.start(), mesos::DRIVER_RUNNING);
   ASSERT_TRUE(scheduler.next("registered"));
   std::set<std::string> agents;
@@ -166,6 +192,9 @@ TEST(ClusterTwoAgents, ManyTasksFinish) {
   driver.stop();
   driver.join();
 }
+
+INSTANTIATE_TEST_SUITE_P(Cluster, ClusterTest,
+                         ::testing::Values(Mode::kInProcess, Mode::kProcesses), modeName);
 
 }  // namespace
 }  // namespace keel::testing
