@@ -200,6 +200,9 @@ void Master::reregisterAgent(const wire::Pid& from,
       }
       FrameworkState* f = lookupFramework(fid);
       if (f == nullptr || f->tasks.count(t.task_id().value())) continue;
+      if (f->unreachable_tasks.erase(t.task_id().value()) > 0) {
+        std::erase(f->unreachable_order, t.task_id().value());
+      }
       auto task = std::make_unique<mesos::Task>(t);
       a.tasks[fid][t.task_id().value()] = task.get();
       if (!isTerminalState(t.state())) {
@@ -371,10 +374,15 @@ void Master::removeAgent(AgentState& agent, const std::string& cause,
       if (state == mesos::TASK_UNREACHABLE && !f->partitionAware()) {
         state = mesos::TASK_LOST;
       }
-      if (!isTerminalState(task->state())) {
+      const bool was_terminal = isTerminalState(task->state());
+      if (!was_terminal) {
         transitionTask(*f, *task, state, reason, cause, true);
       }
-      removeTask(*f, tid, true);
+      if (partition_state == mesos::TASK_UNREACHABLE && !was_terminal) {
+        moveToUnreachable(*f, tid);
+      } else {
+        removeTask(*f, tid, true);
+      }
     }
     f->executors.erase(id);
   }

@@ -161,7 +161,10 @@ class HttpEndpoints {
     w.beginArray();
     for (const auto& [id, t] : f.tasks) task(w, *t);
     w.endArray();
-    w.key("unreachable_tasks"); w.beginArray(); w.endArray();
+    w.key("unreachable_tasks");
+    w.beginArray();
+    for (const auto& [id, t] : f.unreachable_tasks) task(w, t);
+    w.endArray();
     w.key("completed_tasks");
     w.beginArray();
     for (const auto& t : f.completed_tasks) task(w, t);

@@ -106,6 +106,7 @@ class Master {
                        std::optional<mesos::TaskState> latest_state);
   void recoverTaskResources(const mesos::Task& task);
   void removeTask(FrameworkState& framework, const std::string& task_id, bool to_completed);
+  void moveToUnreachable(FrameworkState& framework, const std::string& task_id);
   void forwardUpdate(FrameworkState& framework, const mesos::TaskStatus& status,
                      const wire::Pid& acknowledgee, const std::string& uuid);
   mesos::TaskStatus masterStatus(const mesos::TaskInfo& task, const std::string& framework_id,

@@ -314,6 +314,9 @@ void Master::launch(FrameworkState& framework, AgentState& agent, const mesos::T
   context.task_id_in_use = [&framework](const std::string& id) {
     return framework.tasks.count(id) > 0;
   };
+  context.task_id_unreachable = [&framework](const std::string& id) {
+    return framework.unreachable_tasks.count(id) > 0;
+  };
   context.agent_executors = &executors;
   context.available = *remaining;
   if (Error e = validateTask(task, context)) {

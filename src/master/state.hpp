@@ -35,6 +35,10 @@ struct FrameworkState {
   // Tasks not yet acknowledged terminal, by task id.
   std::map<std::string, std::unique_ptr<mesos::Task>> tasks;
   std::deque<mesos::Task> completed_tasks;
+  // Tasks of agents marked unreachable, by task id, oldest first; they keep their ids
+  // reserved and come back if the agent re-registers (spec §3.13).
+  std::map<std::string, mesos::Task> unreachable_tasks;
+  std::deque<std::string> unreachable_order;
   std::set<std::string> offers;  // offer ids outstanding
   // Executors this framework runs, by agent id then executor id.
   std::map<std::string, std::map<std::string, mesos::ExecutorInfo>> executors;

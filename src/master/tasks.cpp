@@ -134,6 +134,22 @@ void Master::removeTask(FrameworkState& framework, const std::string& task_id,
   }
 }
 
+void Master::moveToUnreachable(FrameworkState& framework, const std::string& task_id) {
+  auto it = framework.tasks.find(task_id);
+  if (it == framework.tasks.end()) {
+    return;
+  }
+  mesos::Task task = *it->second;
+  removeTask(framework, task_id, false);
+  framework.unreachable_tasks[task_id] = std::move(task);
+  framework.unreachable_order.push_back(task_id);
+  while (framework.unreachable_order.size() >
+         static_cast<size_t>(flags_.max_unreachable_tasks_per_framework)) {
+    framework.unreachable_tasks.erase(framework.unreachable_order.front());
+    framework.unreachable_order.pop_front();
+  }
+}
+
 void Master::statusUpdate(const wire::Pid& from, mesos::internal::StatusUpdateMessage&& msg) {
   const mesos::internal::StatusUpdate& update = msg.update();
   AgentState* agent = lookupAgent(update.slave_id().value());

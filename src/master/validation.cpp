@@ -154,6 +154,9 @@ Error validateTask(const mesos::TaskInfo& task, const TaskContext& context) {
   if (context.task_id_in_use && context.task_id_in_use(id)) {
     return "Task has duplicate ID: " + id;
   }
+  if (context.task_id_unreachable && context.task_id_unreachable(id)) {
+    return "Task reuses the ID of an unreachable task: " + id;
+  }
   if (task.slave_id().value() != context.agent_id) {
     return "Task uses invalid agent " + task.slave_id().value() + " while agent " +
            context.agent_id + " is expected";

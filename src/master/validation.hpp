@@ -33,8 +33,10 @@ Error validateFrameworkInfo(const mesos::FrameworkInfo& info);
 struct TaskContext {
   std::string framework_id;
   std::string agent_id;
-  // True if the framework already has an active or unreachable task with this id.
+  // True if the framework already has an active task with this id.
   std::function<bool(const std::string& task_id)> task_id_in_use;
+  // True if the id belongs to one of the framework's unreachable tasks.
+  std::function<bool(const std::string& task_id)> task_id_unreachable;
   // ExecutorInfos of this framework already known on the agent, by ExecutorID.
   const std::map<std::string, mesos::ExecutorInfo>* agent_executors = nullptr;
   // What is left of the offers being accepted.

@@ -536,3 +536,76 @@ TEST_F(MasterTest, CallsFromWrongPidAreDropped) {
 
 }  // namespace
 }  // namespace keel::master
+
+namespace keel::master {
+namespace {
+
+// Ensures a partition-aware framework's task on an agent that stops answering pings
+// becomes TASK_UNREACHABLE, stays listed as unreachable, keeps its id reserved, and is
+// reported with REASON_SLAVE_REREGISTERED when the agent comes back.
+TEST_F(MasterTest, UnreachableTasksKeepTheirIds) {
+  std::string aid = registerAgent();
+  mesos::FrameworkInfo info;
+  info.add_capabilities()->set_type(mesos::FrameworkInfo::Capability::PARTITION_AWARE);
+  std::string fid = subscribe(kScheduler, info);
+  auto o = offers();
+  launch(fid, o[0], {commandTask("t1", o[0])});
+  for (int i = 0; i < 6; ++i) advance(seconds(15));
+  auto u = updates();
+  ASSERT_EQ(u.size(), 1u);
+  EXPECT_EQ(u[0].state(), mesos::TASK_UNREACHABLE);
+  EXPECT_TRUE(u[0].has_unreachable_time());
+  auto state = transport_.get("/state");
+  EXPECT_NE(state->body.find("\"unreachable_tasks\":[{"), std::string::npos);
+
+  // The agent comes back (re-registers with its id and the task).
+  mesos::internal::ReregisterSlaveMessage rereg;
+  *rereg.mutable_slave() = mesos::SlaveInfo();
+  rereg.mutable_slave()->set_hostname("agent-host");
+  rereg.mutable_slave()->mutable_id()->set_value(aid);
+  *rereg.mutable_slave()->add_resources() = scalar("cpus", 4);
+  *rereg.mutable_slave()->add_resources() = scalar("mem", 1024);
+  rereg.set_version("1.12.0");
+  auto* task = rereg.add_tasks();
+  task->set_name("t1");
+  task->mutable_task_id()->set_value("t1");
+  task->mutable_framework_id()->set_value(fid);
+  task->mutable_slave_id()->set_value(aid);
+  task->set_state(mesos::TASK_RUNNING);
+  *task->add_resources() = scalar("cpus", 1);
+  transport_.deliver(kAgent, "master", rereg);
+  loop_.poll();
+  EXPECT_EQ(transport_.take<mesos::internal::SlaveReregisteredMessage>(kAgent).size(), 1u);
+  u = updates();
+  ASSERT_EQ(u.size(), 1u);
+  EXPECT_EQ(u[0].state(), mesos::TASK_RUNNING);
+  EXPECT_EQ(u[0].reason(), mesos::TaskStatus::REASON_SLAVE_REREGISTERED);
+  state = transport_.get("/state");
+  EXPECT_NE(state->body.find("\"unreachable_tasks\":[]"), std::string::npos);
+}
+
+// Ensures an id of an unreachable task cannot be reused for a new task.
+TEST_F(MasterTest, UnreachableIdCannotBeReused) {
+  registerAgent();
+  mesos::FrameworkInfo info;
+  info.add_capabilities()->set_type(mesos::FrameworkInfo::Capability::PARTITION_AWARE);
+  std::string fid = subscribe(kScheduler, info);
+  auto o = offers();
+  launch(fid, o[0], {commandTask("t1", o[0])});
+  for (int i = 0; i < 6; ++i) advance(seconds(15));
+  updates();
+  offers();  // re-offers of the first agent's remainder, made before it was lost
+  wire::Pid second_agent{"slave(1)", "127.0.0.7", 5051};
+  registerAgent(second_agent);
+  advance(seconds(1));
+  auto again = offers();
+  ASSERT_EQ(again.size(), 1u);
+  launch(fid, again[0], {commandTask("t1", again[0])});
+  auto u = updates();
+  ASSERT_EQ(u.size(), 1u);
+  EXPECT_EQ(u[0].state(), mesos::TASK_ERROR);
+  EXPECT_NE(u[0].message().find("unreachable task"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace keel::master
