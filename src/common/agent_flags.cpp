@@ -253,14 +253,7 @@ void AgentFlags::declare(FlagSet& s) {
         "Share of disk to keep free, shortening gc_delay as the disk fills.");
   s.add("disk_watch_interval", &disk_watch_interval, "How often disk usage is checked.");
 
-  s.add("quiet", &quiet, "Disables logging to stderr.");
-  s.add("logging_level", &logging_level, "Lowest level logged: INFO, WARNING or ERROR.");
-  s.add("log_dir", &log_dir, "Directory for log files (default: no log files).");
-  s.add("logbufsecs", &logbufsecs, "Seconds log messages may be buffered.");
-  s.add("initialize_driver_logging", &initialize_driver_logging,
-        "Whether drivers started in this process set up logging.");
-  s.add("external_log_file", &external_log_file,
-        "A log file written by something else, shown by the web UI.");
+  declareLogging(s);
 
   for (const auto& u : kUnimplementedValues) {
     s.addUnimplemented(u.name, "", u.def ? std::optional<std::string>(*u.def) : std::nullopt);
@@ -328,7 +321,6 @@ Status AgentFlags::validate() const {
   }
   RETURN_IF_ERROR(
       nonNegative("max_completed_executors_per_framework", max_completed_executors_per_framework));
-  RETURN_IF_ERROR(nonNegative("logbufsecs", logbufsecs));
   for (const auto& [name, d] : {std::pair<const char*, Duration>{"executor_registration_timeout",
                                                                  executor_registration_timeout},
                                 {"executor_shutdown_grace_period", executor_shutdown_grace_period},
@@ -339,11 +331,7 @@ Status AgentFlags::validate() const {
       return Status::error(std::string("Expected `--") + name + "` to be non-negative");
     }
   }
-  if (logging_level != "INFO" && logging_level != "WARNING" && logging_level != "ERROR") {
-    return Status::error("'" + logging_level +
-                         "' is not a valid logging level for --logging_level: expected INFO, "
-                         "WARNING or ERROR");
-  }
+  RETURN_IF_ERROR(validateLogging());
   return Status::ok();
 }
 

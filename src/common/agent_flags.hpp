@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/flags.hpp"
+#include "common/logging_flags.hpp"
 #include "common/status.hpp"
 #include "runtime/clock.hpp"
 
@@ -16,7 +17,7 @@
 // FlagSet::addUnimplemented).
 namespace keel {
 
-struct AgentFlags {
+struct AgentFlags : LoggingFlags {
   using Duration = runtime::Duration;
 
   AgentFlags();  // computes launcher_dir and runtime_dir defaults
@@ -85,13 +86,6 @@ struct AgentFlags {
   double gc_disk_headroom = 0.1;
   Duration disk_watch_interval = std::chrono::minutes(1);
 
-  // Logging (Mesos's logging flags).
-  bool quiet = false;
-  std::string logging_level = "INFO";
-  std::optional<std::string> log_dir;
-  int64_t logbufsecs = 0;
-  bool initialize_driver_logging = true;
-  std::optional<std::string> external_log_file;
 
   // Declares every Mesos agent flag on `set`, bound to the members above (which must outlive
   // set.load()).

@@ -147,14 +147,7 @@ void MasterFlags::declare(FlagSet& s) {
         "Timeout of a framework or agent authentication.");
   s.add("credentials", &credentials, "Path of the file of accepted credentials.");
 
-  s.add("quiet", &quiet, "Disables logging to stderr.");
-  s.add("logging_level", &logging_level, "Lowest level logged: INFO, WARNING or ERROR.");
-  s.add("log_dir", &log_dir, "Directory for log files (default: no log files).");
-  s.add("logbufsecs", &logbufsecs, "Seconds log messages may be buffered.");
-  s.add("initialize_driver_logging", &initialize_driver_logging,
-        "Whether drivers started in this process set up logging.");
-  s.add("external_log_file", &external_log_file,
-        "A log file written by something else, shown by the web UI.");
+  declareLogging(s);
 
   for (const auto& u : kUnimplementedValues) {
     s.addUnimplemented(u.name, "", u.def ? std::optional<std::string>(*u.def) : std::nullopt);
@@ -228,12 +221,7 @@ Status MasterFlags::validate() const {
       nonNegative("max_unreachable_tasks_per_framework", max_unreachable_tasks_per_framework));
   RETURN_IF_ERROR(
       nonNegative("max_operator_event_stream_subscribers", max_operator_event_stream_subscribers));
-  RETURN_IF_ERROR(nonNegative("logbufsecs", logbufsecs));
-  if (logging_level != "INFO" && logging_level != "WARNING" && logging_level != "ERROR") {
-    return Status::error("'" + logging_level +
-                         "' is not a valid logging level for --logging_level: expected INFO, "
-                         "WARNING or ERROR");
-  }
+  RETURN_IF_ERROR(validateLogging());
   return Status::ok();
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/flags.hpp"
+#include "common/logging_flags.hpp"
 #include "common/status.hpp"
 #include "runtime/clock.hpp"
 
@@ -19,7 +20,7 @@
 // the registry is kept in memory.
 namespace keel {
 
-struct MasterFlags {
+struct MasterFlags : LoggingFlags {
   using Duration = runtime::Duration;
 
   // Process.
@@ -74,13 +75,6 @@ struct MasterFlags {
   Duration authentication_v0_timeout = std::chrono::seconds(15);
   std::optional<std::string> credentials;  // path to a JSON or text credentials file
 
-  // Logging (Mesos's logging flags).
-  bool quiet = false;
-  std::string logging_level = "INFO";
-  std::optional<std::string> log_dir;
-  int64_t logbufsecs = 0;
-  bool initialize_driver_logging = true;
-  std::optional<std::string> external_log_file;
 
   // Declares every Mesos master flag on `set`, bound to the members above (which must outlive
   // set.load()).

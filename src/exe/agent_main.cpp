@@ -97,11 +97,7 @@ int main(int argc, char** argv) {
   }
 
   google::InitGoogleLogging(argv[0]);
-  if (flags->log_dir) {
-    FLAGS_log_dir = *flags->log_dir;
-  } else {
-    FLAGS_logtostderr = true;
-  }
+  flags->applyLogging();
   for (const auto& warning : set.warnings()) {
     LOG(WARNING) << warning;
   }

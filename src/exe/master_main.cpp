@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
     std::cerr << flags.message() << std::endl;
     return 1;
   }
+  flags->applyLogging();
   for (const auto& warning : set.warnings()) {
     LOG(WARNING) << warning;
   }
