@@ -137,10 +137,13 @@ void Master::reregisterAgent(const wire::Pid& from,
       agent->connected = true;
       agent->active = true;
       allocator_->activateAgent(id);
+      // Health checking starts afresh only for an agent that had been disconnected: a
+      // connected agent that re-registers because it sees no pings keeps its missed count,
+      // so one that cannot answer pings is still marked unreachable.
+      agent->missed_pings = 0;
+      agent->pong_received = true;
     }
     transport_.link("master", from);
-    agent->missed_pings = 0;
-    agent->pong_received = true;
     send(from, reregistered);
     // Re-send kills that could not be delivered while it was away.
     for (auto& [fid, killed] : agent->killed_tasks) {

@@ -86,7 +86,8 @@ void InProcNetwork::State::killLocked(const std::string& address,
     }
     if (other_address == address) {
       node->alive = false;
-    } else {
+    } else if (node->alive) {
+      // A node already killed or destroyed may have lost its loop: post nothing to it.
       others.push_back(std::move(node));
     }
   }
