@@ -609,3 +609,71 @@ TEST_F(MasterTest, UnreachableIdCannotBeReused) {
 
 }  // namespace
 }  // namespace keel::master
+
+namespace keel::master {
+namespace {
+
+// Ensures one ACCEPT may combine several outstanding offers of one agent: their resources
+// add up for the tasks it launches.
+TEST_F(MasterTest, AcceptCombinesOffersOfOneAgent) {
+  std::string aid = registerAgent();
+  std::string fid = subscribe();
+  auto first = offers();
+  ASSERT_EQ(first.size(), 1u);
+  launch(fid, first[0], {commandTask("t1", first[0], 1)}, 0);
+  EXPECT_EQ(transport_.take<RunTaskMessage>(kAgent).size(), 1u);
+  advance(seconds(1));
+  auto remainder = offers();
+  ASSERT_EQ(remainder.size(), 1u);
+  EXPECT_DOUBLE_EQ(Resources(remainder[0].resources()).cpus().value_or(0), 3);
+
+  // t1 ends: its cpu comes back as a second offer while the first is still outstanding.
+  agentUpdate(fid, aid, "t1", mesos::TASK_FINISHED, std::string(16, '\x01'));
+  updates();
+  advance(seconds(1));
+  auto freed = offers();
+  ASSERT_EQ(freed.size(), 1u);
+  EXPECT_DOUBLE_EQ(Resources(freed[0].resources()).cpus().value_or(0), 1);
+
+  Call c = call(Call::ACCEPT, fid);
+  *c.mutable_accept()->add_offer_ids() = remainder[0].id();
+  *c.mutable_accept()->add_offer_ids() = freed[0].id();
+  auto* op = c.mutable_accept()->add_operations();
+  op->set_type(mesos::Offer::Operation::LAUNCH);
+  *op->mutable_launch()->add_task_infos() = commandTask("big", remainder[0], 4);
+  transport_.deliver(kScheduler, "master", c);
+  loop_.poll();
+  EXPECT_TRUE(updates().empty());
+  auto runs = transport_.take<RunTaskMessage>(kAgent);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].task().task_id().value(), "big");
+}
+
+// Ensures offers of two different agents cannot be combined: the tasks are LOST with
+// REASON_INVALID_OFFERS and the offers go back without a filter.
+TEST_F(MasterTest, AcceptRefusesOffersOfTwoAgents) {
+  registerAgent();
+  wire::Pid second{"slave(1)", "127.0.0.6", 5051};
+  registerAgent(second);
+  std::string fid = subscribe();
+  auto o = offers();
+  ASSERT_EQ(o.size(), 2u);
+  Call c = call(Call::ACCEPT, fid);
+  *c.mutable_accept()->add_offer_ids() = o[0].id();
+  *c.mutable_accept()->add_offer_ids() = o[1].id();
+  auto* op = c.mutable_accept()->add_operations();
+  op->set_type(mesos::Offer::Operation::LAUNCH);
+  *op->mutable_launch()->add_task_infos() = commandTask("t", o[0], 1);
+  transport_.deliver(kScheduler, "master", c);
+  loop_.poll();
+  auto u = updates();
+  ASSERT_EQ(u.size(), 1u);
+  EXPECT_EQ(u[0].state(), mesos::TASK_LOST);
+  EXPECT_EQ(u[0].reason(), mesos::TaskStatus::REASON_INVALID_OFFERS);
+  EXPECT_NE(u[0].message().find("one single agent"), std::string::npos);
+  advance(seconds(1));
+  EXPECT_EQ(offers().size(), 2u) << "returned without a filter, re-offered at the next pass";
+}
+
+}  // namespace
+}  // namespace keel::master
