@@ -188,6 +188,12 @@ mesos::Status SchedulerDriverImpl::join() {
     if (!process_) {
       return status_;
     }
+    // From a callback after stop()/abort() (Mesos returns the status at once there):
+    // the latch is released by work queued behind this very callback, so waiting
+    // would deadlock the driver's thread.
+    if (status_ != mesos::DRIVER_RUNNING && loop_->inLoopThread()) {
+      return status_;
+    }
   }
   {
     std::unique_lock lock(latch_mutex_);

@@ -407,8 +407,10 @@ void SchedulerProcess::requestResources(const std::vector<mesos::Request>& reque
     return;
   }
   Call call = newCall(Call::REQUEST);
+  // `request` is present even with no requests: the master requires it.
+  Call::Request* request_call = call.mutable_request();
   for (const auto& request : requests) {
-    *call.mutable_request()->add_requests() = request;
+    *request_call->add_requests() = request;
   }
   send(master_, call);
 }
@@ -418,8 +420,10 @@ void SchedulerProcess::launchTasks(const std::vector<mesos::OfferID>& offer_ids,
                                    const mesos::Filters& filters) {
   mesos::Offer::Operation operation;
   operation.set_type(mesos::Offer::Operation::LAUNCH);
+  // `launch` is present even with no tasks (an empty launch declines the offers).
+  mesos::Offer::Operation::Launch* launch = operation.mutable_launch();
   for (const auto& task : tasks) {
-    *operation.mutable_launch()->add_task_infos() = task;
+    *launch->add_task_infos() = task;
   }
   acceptOffers(offer_ids, {operation}, filters);
 }
