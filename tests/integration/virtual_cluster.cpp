@@ -448,4 +448,26 @@ std::string VirtualCluster::schedulerAddress(mesos::SchedulerDriver* driver) con
   return "";
 }
 
+std::optional<VirtualEvent> take(RecordingScheduler& s, const std::string& kind,
+                                 std::function<bool(const VirtualEvent&)> pred) {
+  return s.next(kind, std::move(pred), std::chrono::milliseconds(0));
+}
+
+std::optional<mesos::Offer> awaitOffer(VirtualCluster& c, RecordingScheduler& s) {
+  for (int i = 0; i < 100; ++i) {
+    if (auto e = take(s, "offers")) return e->offers.at(0);
+    c.advance(std::chrono::milliseconds(100));
+  }
+  return std::nullopt;
+}
+
+std::optional<mesos::TaskStatus> takeUpdate(RecordingScheduler& s, const std::string& task,
+                                            mesos::TaskState state) {
+  auto e = take(s, "update", [&](const VirtualEvent& e) {
+    return e.status.task_id().value() == task && e.status.state() == state;
+  });
+  if (!e) return std::nullopt;
+  return e->status;
+}
+
 }  // namespace keel::testing

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "cluster.hpp"
+
 // A whole Keel cluster in one process on VIRTUAL time: one ManualClock drives the timers of
 // the master, the agents, the scheduler drivers and the executor drivers, which all talk over
 // InProcTransports of one InProcNetwork. Every component keeps its own EventLoop thread (so
@@ -208,5 +210,19 @@ class VirtualCluster {
   mutable std::mutex executors_mutex_;  // guards executors_ and pending launches
   std::vector<std::unique_ptr<ExecutorNode>> executors_;
 };
+
+// Helpers for virtual-time tests, where nothing arrives unless time is advanced.
+using VirtualEvent = RecordingScheduler::Event;
+
+// The first recorded event of `kind` (matching `pred`) already there, without waiting.
+std::optional<VirtualEvent> take(RecordingScheduler& s, const std::string& kind,
+                                 std::function<bool(const VirtualEvent&)> pred = nullptr);
+
+// Advances in 100 ms steps (at most 10 s) until the scheduler has an offer; returns it.
+std::optional<mesos::Offer> awaitOffer(VirtualCluster& c, RecordingScheduler& s);
+
+// The already recorded update of `task` in `state`, if any.
+std::optional<mesos::TaskStatus> takeUpdate(RecordingScheduler& s, const std::string& task,
+                                            mesos::TaskState state);
 
 }  // namespace keel::testing

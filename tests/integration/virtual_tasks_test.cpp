@@ -12,27 +12,6 @@ namespace {
 using namespace std::chrono_literals;
 using Event = RecordingScheduler::Event;
 
-std::optional<Event> take(RecordingScheduler& s, const std::string& kind,
-                          std::function<bool(const Event&)> pred = nullptr) {
-  return s.next(kind, std::move(pred), 0ms);
-}
-
-std::optional<mesos::Offer> awaitOffer(VirtualCluster& c, RecordingScheduler& s) {
-  for (int i = 0; i < 100; ++i) {
-    if (auto e = take(s, "offers")) return e->offers.at(0);
-    c.advance(100ms);
-  }
-  return std::nullopt;
-}
-
-std::optional<mesos::TaskStatus> takeUpdate(RecordingScheduler& s, const std::string& task,
-                                            mesos::TaskState state) {
-  auto e = take(s, "update", [&](const Event& e) {
-    return e.status.task_id().value() == task && e.status.state() == state;
-  });
-  if (!e) return std::nullopt;
-  return e->status;
-}
 
 struct Running {
   mesos::SchedulerDriver* driver = nullptr;

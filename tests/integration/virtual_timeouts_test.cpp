@@ -12,28 +12,6 @@ namespace {
 using namespace std::chrono_literals;
 using Event = RecordingScheduler::Event;
 
-std::optional<Event> take(RecordingScheduler& s, const std::string& kind,
-                          std::function<bool(const Event&)> pred = nullptr) {
-  return s.next(kind, std::move(pred), 0ms);
-}
-
-// Advances in 100 ms steps (at most 10 s) until the scheduler has an offer; returns it.
-std::optional<mesos::Offer> awaitOffer(VirtualCluster& c, RecordingScheduler& s) {
-  for (int i = 0; i < 100; ++i) {
-    if (auto e = take(s, "offers")) return e->offers.at(0);
-    c.advance(100ms);
-  }
-  return std::nullopt;
-}
-
-std::optional<mesos::TaskStatus> takeUpdate(RecordingScheduler& s, const std::string& task,
-                                            mesos::TaskState state) {
-  auto e = take(s, "update", [&](const Event& e) {
-    return e.status.task_id().value() == task && e.status.state() == state;
-  });
-  if (!e) return std::nullopt;
-  return e->status;
-}
 
 // Starts a framework and runs one long-running command task ("task-1") on its first offer.
 mesos::SchedulerDriver* startWithTask(VirtualCluster& c, RecordingScheduler& s,
