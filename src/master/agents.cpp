@@ -225,11 +225,7 @@ void Master::reregisterAgent(const wire::Pid& from,
         sendMasterUpdate(*f, status);
       }
     }
-    std::map<std::string, Resources> used_allocated;
-    for (auto& [fid, r] : used) {
-      used_allocated[fid] = r;
-    }
-    allocator_->addAgent(id, a.total, used_allocated);
+    allocator_->addAgent(id, a.total, used);
     transport_.link("master", from);
     startObserver(a);
     send(from, reregistered);

@@ -205,16 +205,11 @@ void Master::subscribe(const wire::Pid& from, mesos::FrameworkInfo info, bool fo
     frameworkError(from, "User 'root' is not allowed to run frameworks without --root_submissions set");
     return;
   }
-  {
-    mesos::FrameworkInfo probe = info;
-    FrameworkState tmp;
-    tmp.info = probe;
-    auto roles = tmp.roles();
-    for (const auto& r : suppressed_roles) {
-      if (std::find(roles.begin(), roles.end(), r) == roles.end()) {
-        frameworkError(from, "Suppressed role '" + r + "' is not one of the framework's roles");
-        return;
-      }
+  const auto roles = rolesOf(info);
+  for (const auto& r : suppressed_roles) {
+    if (std::find(roles.begin(), roles.end(), r) == roles.end()) {
+      frameworkError(from, "Suppressed role '" + r + "' is not one of the framework's roles");
+      return;
     }
   }
 

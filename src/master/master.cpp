@@ -41,12 +41,16 @@ bool FrameworkState::partitionAware() const {
   return hasCapability(mesos::FrameworkInfo::Capability::PARTITION_AWARE);
 }
 
-std::vector<std::string> FrameworkState::roles() const {
-  if (hasCapability(mesos::FrameworkInfo::Capability::MULTI_ROLE)) {
-    return {info.roles().begin(), info.roles().end()};
+std::vector<std::string> rolesOf(const mesos::FrameworkInfo& info) {
+  for (const auto& c : info.capabilities()) {
+    if (c.type() == mesos::FrameworkInfo::Capability::MULTI_ROLE) {
+      return {info.roles().begin(), info.roles().end()};
+    }
   }
   return {info.role()};
 }
+
+std::vector<std::string> FrameworkState::roles() const { return rolesOf(info); }
 
 void Master::start() {
   self_ = transport_.pidOf("master");
@@ -85,14 +89,14 @@ void Master::start() {
   installEndpoints();
 
   // The periodic allocation pass (spec §4.1); event-driven passes come on top.
-  auto periodic = std::make_shared<std::function<void()>>();
-  *periodic = [this, periodic] {
-    allocate();
-    loop_.schedule(flags_.allocation_interval, *periodic);
-  };
-  loop_.schedule(flags_.allocation_interval, *periodic);
+  loop_.schedule(flags_.allocation_interval, [this] { allocationTick(); });
 
   LOG(INFO) << "Keel master " << info_.id() << " started at " << self_.str();
+}
+
+void Master::allocationTick() {
+  allocate();
+  loop_.schedule(flags_.allocation_interval, [this] { allocationTick(); });
 }
 
 wire::Delivery Master::receive(wire::Message&& msg) {

@@ -81,6 +81,7 @@ class Master {
 
   // --- offers (offers.cpp)
   void scheduleAllocation();
+  void allocationTick();
   void allocate();
   void rescindOffer(const std::string& offer_id, bool recover);
   void removeOffer(const std::string& offer_id, std::optional<double> refuse_seconds);

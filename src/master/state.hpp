@@ -50,6 +50,9 @@ struct FrameworkState {
   std::vector<std::string> roles() const;
 };
 
+// The roles a framework subscribes to: `roles` with MULTI_ROLE, else its single `role`.
+std::vector<std::string> rolesOf(const mesos::FrameworkInfo& info);
+
 struct AgentState {
   mesos::SlaveInfo info;  // with id set
   wire::Pid pid;
