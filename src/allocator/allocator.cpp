@@ -163,6 +163,29 @@ void Allocator::updateAgentTotal(const std::string& agent_id, const Resources& t
   m.clearAgentFilters(*a);
 }
 
+void Allocator::updateAllocation(const std::string& framework_id, const std::string& agent_id,
+                                 const Resources& consumed, const Resources& converted) {
+  Impl& m = *impl_;
+  Agent* a = m.agents.find(agent_id);
+  Framework* fw = m.frameworks.find(framework_id);
+  if (a == nullptr || fw == nullptr) {
+    return;
+  }
+  uint32_t aslot = m.agents.slotOf(agent_id);
+  uint32_t fslot = m.frameworks.slotOf(framework_id);
+  const std::string& role = fw->info.roles.front();
+  Resources from = Impl::toAllocated(consumed, role);
+  Resources to = Impl::toAllocated(converted, role);
+  m.track(*fw, fslot, *a, aslot, from, -1);
+  m.track(*fw, fslot, *a, aslot, to, +1);
+  a->allocated -= from.unallocated();
+  a->allocated += to.unallocated();
+  m.context.addTotal(a->total, -1);
+  m.setTotal(*a, a->total - from.unallocated() + to.unallocated());
+  m.context.addTotal(a->total, +1);
+  m.clearAgentFilters(*a);
+}
+
 void Allocator::recoverResources(const std::string& framework_id, const std::string& agent_id,
                                  const Resources& resources, std::optional<double> refuse_seconds,
                                  runtime::TimePoint now) {

@@ -103,6 +103,13 @@ class Allocator {
   // Replaces an agent's total (e.g. reservation change); clears the filters on it.
   void updateAgentTotal(const std::string& agent_id, const Resources& total);
 
+  // A framework changed what it holds on an agent by speculative operations (RESERVE,
+  // UNRESERVE, CREATE, DESTROY): `consumed` (part of its allocation there) becomes
+  // `converted`, in its allocation and in the agent's total alike. Quantities are equal,
+  // so shares do not move. Clears the filters on the agent.
+  void updateAllocation(const std::string& framework_id, const std::string& agent_id,
+                        const Resources& consumed, const Resources& converted);
+
   // Resources come back from a framework (declined, rescinded, task ended). With
   // `refuse_seconds` set, a filter stops offering them to the framework's role on that agent:
   // > 365 days → 365 days; negative or NaN → 5 s; 0 → no filter; otherwise at least

@@ -63,7 +63,7 @@ void Master::registerAgent(const wire::Pid& from, mesos::internal::RegisterSlave
   agent->pid = from;
   agent->version = msg.version();
   agent->registered_time = now();
-  agent->total = Resources(agent->info.resources());
+  admitCheckpointed(*agent, msg.checkpointed_resources());
   agent->capabilities = {msg.agent_capabilities().begin(), msg.agent_capabilities().end()};
   const std::string id = agent->id();
   AgentState& a = *agent;
@@ -145,6 +145,8 @@ void Master::reregisterAgent(const wire::Pid& from,
     }
     transport_.link("master", from);
     send(from, reregistered);
+    // This master's view of the agent's reservations and volumes wins (spec §3.11).
+    sendCheckpointedResources(*agent);
     // Re-send kills that could not be delivered while it was away.
     for (auto& [fid, killed] : agent->killed_tasks) {
       for (const auto& tid : killed) {
@@ -163,7 +165,7 @@ void Master::reregisterAgent(const wire::Pid& from,
     fresh->version = msg.version();
     fresh->registered_time = now();
     fresh->reregistered_time = now();
-    fresh->total = Resources(fresh->info.resources());
+    admitCheckpointed(*fresh, msg.checkpointed_resources());
     fresh->capabilities = {msg.agent_capabilities().begin(), msg.agent_capabilities().end()};
     AgentState& a = *fresh;
     agents_[id] = std::move(fresh);

@@ -246,8 +246,18 @@ class HttpEndpoints {
     w.key("resources"); resources(w, a.total);
     w.key("used_resources"); resources(w, used.unallocated());
     w.key("offered_resources"); resources(w, offered.unallocated());
-    w.key("reserved_resources"); w.beginObject(); w.endObject();
-    w.key("unreserved_resources"); resources(w, a.total);
+    w.key("reserved_resources");
+    w.beginObject();
+    std::map<std::string, Resources> by_role;
+    for (const auto& r : a.total) {
+      if (r.reservations_size() > 0) by_role[Resources::reservationRole(r)] += r;
+    }
+    for (const auto& [role, reserved] : by_role) {
+      w.key(role);
+      resources(w, reserved);
+    }
+    w.endObject();
+    w.key("unreserved_resources"); resources(w, a.total.unreserved());
     w.key("active"); w.value(a.active);
     w.key("deactivated"); w.value(false);
     w.key("version"); w.value(a.version);

@@ -91,6 +91,16 @@ class Master {
               Resources* remaining);
   mesos::Offer offerForFramework(const OfferState& offer, const FrameworkState& framework) const;
 
+  // --- speculative operations: RESERVE, UNRESERVE, CREATE, DESTROY (operations.cpp)
+  // Validates `op` and applies it to `remaining` and to the agent's total and checkpointed
+  // resources, tells the agent and the allocator; drops it with a log line if invalid.
+  void applyOperation(FrameworkState& framework, AgentState& agent,
+                      const mesos::Offer::Operation& op, Resources* remaining);
+  // Takes the agent's checkpointed resources (on (re-)admission) and computes its total.
+  void admitCheckpointed(AgentState& agent,
+                         const google::protobuf::RepeatedPtrField<mesos::Resource>& checkpointed);
+  void sendCheckpointedResources(const AgentState& agent);
+
   // --- tasks (tasks.cpp)
   void statusUpdate(const wire::Pid& from, mesos::internal::StatusUpdateMessage&& msg);
   void acknowledge(FrameworkState& framework, const std::string& agent_id,

@@ -282,12 +282,29 @@ void Master::accept(FrameworkState& framework, mesos::scheduler::Call::Accept&& 
                                         "LAUNCH_GROUP is not supported by this Keel master yet"));
         }
         break;
+      case mesos::Offer::Operation::RESERVE:
+      case mesos::Offer::Operation::UNRESERVE:
+      case mesos::Offer::Operation::CREATE:
+      case mesos::Offer::Operation::DESTROY:
+        if (op.has_id()) {
+          frameworkError(framework.pid,
+                         "Operation feedback is not supported for v0 (driver) frameworks");
+          return;
+        }
+        if (op.has_reserve()) injectAllocationRole(op.mutable_reserve()->mutable_resources(), role);
+        if (op.has_unreserve()) {
+          injectAllocationRole(op.mutable_unreserve()->mutable_resources(), role);
+        }
+        if (op.has_create()) injectAllocationRole(op.mutable_create()->mutable_volumes(), role);
+        if (op.has_destroy()) injectAllocationRole(op.mutable_destroy()->mutable_volumes(), role);
+        applyOperation(framework, *agent, op, &remaining);
+        break;
       default:
-        // Reservations and volumes are not implemented yet: refused loudly, resources
-        // stay in the pool and are declined with the call's filters below.
-        LOG(WARNING) << "Framework " << framework.id() << " sent an unsupported "
-                     << mesos::Offer::Operation::Type_Name(op.type())
-                     << " operation; it is dropped";
+        // GROW_VOLUME, SHRINK_VOLUME, CREATE_DISK, DESTROY_DISK need resource providers
+        // or resizable volumes, which Keel's agents do not offer: dropped as invalid.
+        LOG(WARNING) << "Dropping " << mesos::Offer::Operation::Type_Name(op.type())
+                     << " operation from framework " << framework.id()
+                     << ": not supported by the agents of this master";
         if (op.has_id()) {
           frameworkError(framework.pid,
                          "Operation feedback is not supported for v0 (driver) frameworks");
@@ -297,10 +314,17 @@ void Master::accept(FrameworkState& framework, mesos::scheduler::Call::Accept&& 
     }
   }
 
-  // Stage E: whatever is left is declined with the call's filters.
-  if (!remaining.empty()) {
+  // Stage E: what operations made (new reservations, volumes) goes back without a
+  // filter; the rest of what is left is declined with the call's filters.
+  Resources converted = remaining - pool;
+  Resources declined = remaining - converted;
+  if (!converted.empty()) {
+    allocator_->recoverResources(framework.id(), agent_id, converted, std::nullopt,
+                                 loop_.clock().now());
+  }
+  if (!declined.empty()) {
     std::optional<double> refuse = accept.filters().refuse_seconds();
-    allocator_->recoverResources(framework.id(), agent_id, remaining, refuse,
+    allocator_->recoverResources(framework.id(), agent_id, declined, refuse,
                                  loop_.clock().now());
   }
 }

@@ -62,6 +62,8 @@ struct AgentState {
   double registered_time = 0;
   std::optional<double> reregistered_time;
   Resources total;
+  // Dynamic reservations and persistent volumes: what the agent checkpoints.
+  Resources checkpointed;
   std::vector<mesos::SlaveInfo::Capability> capabilities;
 
   // Tasks on this agent: framework id → task id → task (owned by FrameworkState).

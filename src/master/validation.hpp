@@ -9,13 +9,9 @@
 #include <optional>
 #include <string>
 
-#include "common/resources.hpp"
+#include <mesos/mesos.pb.h>
 
-namespace mesos {
-class ExecutorInfo;
-class FrameworkInfo;
-class TaskInfo;
-}  // namespace mesos
+#include "common/resources.hpp"
 
 namespace keel::master {
 
@@ -51,5 +47,24 @@ Error validateTask(const mesos::TaskInfo& task, const TaskContext& context);
 // that executor is not yet running on the agent.
 Resources taskAndNewExecutorResources(const mesos::TaskInfo& task,
                                       const std::map<std::string, mesos::ExecutorInfo>& executors);
+
+// What validating a speculative operation needs to know (operation_validation.cpp).
+struct OperationContext {
+  const mesos::FrameworkInfo* framework = nullptr;  // the framework applying it
+  bool agent_hierarchical_roles = true;             // HIERARCHICAL_ROLE capability
+  bool agent_reservation_refinement = true;         // RESERVATION_REFINEMENT capability
+  Resources checkpointed;                           // the agent's checkpointed resources
+  Resources used;                                   // held by tasks and executors there
+};
+
+// RESERVE, UNRESERVE, CREATE and DESTROY from a framework, checked in Mesos's order with
+// Mesos's messages. Resources are in allocated form (the offer's role injected).
+Error validateReserve(const mesos::Offer::Operation::Reserve& reserve,
+                      const OperationContext& context);
+Error validateUnreserve(const mesos::Offer::Operation::Unreserve& unreserve);
+Error validateCreate(const mesos::Offer::Operation::Create& create,
+                     const OperationContext& context);
+Error validateDestroy(const mesos::Offer::Operation::Destroy& destroy,
+                      const OperationContext& context);
 
 }  // namespace keel::master
