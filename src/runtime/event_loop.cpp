@@ -69,7 +69,37 @@ void EventLoop::join() {
   }
 }
 
-void EventLoop::post(std::function<void()> fn) { asio::post(*io_, std::move(fn)); }
+// Asio runs handlers posted from the loop's own thread only after the running handler
+// returns (they wait in a thread-private queue), while posts from other threads are queued
+// at once, so two posts could run in the opposite order of their calls. Keel relies on
+// post order (e.g. an executor's TASK_KILLING must leave before the TASK_KILLED another
+// thread posts right after), so posts go through one FIFO of our own.
+void EventLoop::post(std::function<void()> fn) {
+  bool schedule = false;
+  {
+    std::lock_guard lock(queue_mutex_);
+    queue_.push_back(std::move(fn));
+    if (!queue_scheduled_) {
+      queue_scheduled_ = true;
+      schedule = true;
+    }
+  }
+  if (schedule) {
+    asio::post(*io_, [this] { runQueue(); });
+  }
+}
+
+void EventLoop::runQueue() {
+  std::deque<std::function<void()>> batch;
+  {
+    std::lock_guard lock(queue_mutex_);
+    batch.swap(queue_);
+    queue_scheduled_ = false;
+  }
+  for (auto& fn : batch) {
+    fn();
+  }
+}
 
 TimerId EventLoop::schedule(Duration delay, std::function<void()> fn) {
   TimerId id;

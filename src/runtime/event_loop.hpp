@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -60,6 +61,7 @@ class EventLoop {
  private:
   void fireDue();
   void rearm();
+  void runQueue();
 
   Clock& clock_;
   std::unique_ptr<boost::asio::io_context> io_;
@@ -74,6 +76,9 @@ class EventLoop {
   struct AsioTimer;
   std::unique_ptr<AsioTimer> asio_timer_;
   std::atomic<bool> stopped_{false};
+  std::mutex queue_mutex_;
+  std::deque<std::function<void()>> queue_;  // post()ed work, run in order
+  bool queue_scheduled_ = false;
 };
 
 }  // namespace keel::runtime
