@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "agent/checkpoint.hpp"
 #include "agent/flag_text.hpp"
 #include "agent/paths.hpp"
 #include "agent/resource_detection.hpp"
@@ -69,7 +70,7 @@ Agent::Agent(runtime::EventLoop& loop, wire::Transport& transport, AgentFlags fl
 }
 
 Agent::~Agent() {
-  for (runtime::TimerId id : {registration_timer_, ping_timer_}) {
+  for (runtime::TimerId id : {registration_timer_, ping_timer_, reregistration_timer_}) {
     if (id != 0) {
       loop_.cancel(id);
     }
@@ -120,8 +121,8 @@ Status Agent::start() {
   started_ = true;
   LOG(INFO) << "Agent " << self_.str() << " started with resources " << total_.str()
             << "; master is " << master_.str();
-  startDetection();
-  return Status::ok();
+  // Registration starts once recovery is over (finishRecovery()).
+  return recover();
 }
 
 Status Agent::loadExecutorEnvironment() {
@@ -173,6 +174,12 @@ void Agent::installHandlers() {
       [this](const wire::Pid& from, UpdateFrameworkMessage&& m) { onUpdateFramework(from, m); });
   d.on<ShutdownMessage>(
       [this](const wire::Pid& from, ShutdownMessage&& m) { onShutdownMessage(from, m); });
+  d.on<ReregisterExecutorMessage>([this](const wire::Pid& from, ReregisterExecutorMessage&& m) {
+    onReregisterExecutor(from, std::move(m));
+  });
+  d.on<CheckpointResourcesMessage>([this](const wire::Pid& from, CheckpointResourcesMessage&& m) {
+    onCheckpointResources(from, m);
+  });
 
   wire::ProcessHandlers handlers;
   handlers.on_message = [this](wire::Message&& msg) {
@@ -226,6 +233,7 @@ void Agent::doReliableRegistration(runtime::Duration max_backoff) {
     message.set_version(KEEL_MESOS_VERSION);
     addCapabilities(&message);
     message.mutable_resource_version_uuid()->set_value(resource_version_uuid_);
+    message.mutable_checkpointed_resources()->CopyFrom(legacyCheckpointedResources());
     LOG(INFO) << "Registering with master " << master_.str();
     send(master_, message);
   } else {
@@ -246,6 +254,7 @@ mesos::internal::ReregisterSlaveMessage Agent::reregistrationMessage() const {
   message.set_version(KEEL_MESOS_VERSION);
   addCapabilities(&message);
   message.mutable_resource_version_uuid()->set_value(resource_version_uuid_);
+  message.mutable_checkpointed_resources()->CopyFrom(legacyCheckpointedResources());
   for (const auto& [fid, framework] : frameworks_) {
     message.add_frameworks()->CopyFrom(framework->info);
     for (const auto& [eid, executor] : framework->executors) {
@@ -432,11 +441,23 @@ void Agent::onExited(const wire::Pid& pid) {
 }
 
 void Agent::checkpointAgentInfo() {
-  Status status = paths::writeFileAtomically(paths::agentInfoPath(work_dir_, agentId()),
-                                             info_.SerializeAsString());
+  // meta/slaves/latest names the agent a restart recovers; slave.info is what the
+  // restarted agent's SlaveInfo must still equal.
+  Status status = paths::createDirectories(checkpoint::agentPath(work_dir_, agentId()));
+  if (status) {
+    status = paths::replaceSymlink(checkpoint::agentPath(work_dir_, agentId()),
+                                   checkpoint::latestAgentPath(work_dir_));
+  }
+  if (status) {
+    status = checkpoint::writeRecord(checkpoint::agentInfoPath(work_dir_, agentId()), info_);
+  }
   if (!status) {
     LOG(ERROR) << "Failed to checkpoint the agent info: " << status.message();
   }
+}
+
+google::protobuf::RepeatedPtrField<mesos::Resource> Agent::legacyCheckpointedResources() const {
+  return toLegacyFormat(checkpointed_resources_.proto());
 }
 
 void Agent::onUpdateFramework(const wire::Pid& from,
@@ -461,6 +482,7 @@ void Agent::onUpdateFramework(const wire::Pid& from,
     framework.info.CopyFrom(m.framework_info());
     framework.info.mutable_id()->CopyFrom(m.framework_id());
   }
+  checkpointFramework(framework);
   LOG(INFO) << "Updated framework " << framework.id() << " (scheduler "
             << (framework.scheduler_pid ? framework.scheduler_pid->str() : "none") << ")";
 }

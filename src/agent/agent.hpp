@@ -14,6 +14,7 @@
 
 #include "agent/agent_records.hpp"
 #include "agent/process_launcher.hpp"
+#include "agent/recovery_state.hpp"
 #include "agent/status_update_manager.hpp"
 #include "common/agent_flags.hpp"
 #include "common/resources.hpp"
@@ -30,9 +31,27 @@ namespace keel::agent {
 // It is the libprocess process `slave(1)` on `transport`. Everything it owns lives on
 // `loop`: construct it anywhere, but call every method (start() included) on the loop
 // thread. `loop`, `transport` and `launcher` must outlive it.
+//
+// Checkpointing and recovery (spec §5.8, docs/architecture.md "Agent recovery"): the
+// agent always checkpoints its SlaveInfo, the boot id and the checkpointed resources
+// under <work_dir>/meta; for frameworks with FrameworkInfo.checkpoint it also checkpoints
+// framework, executor and task infos, executor pids and every status update and ack.
+// start() reads that checkpoint back: with --recover=reconnect it re-adopts the old
+// agent id, asks each live executor to reregister (ReconnectExecutorMessage), destroys
+// those that do not within --executor_reregistration_timeout, and only then starts
+// re-registering with the master; with --recover=cleanup it shuts the old executors
+// down and then reports itself terminated (setOnTerminated) without registering.
+//
+// Lifetime: destroying an Agent never signals executors. Executors are separate
+// sessions (setsid), so an Agent dropped without shutdown() — as a crashed or SIGKILLed
+// agent process is — leaves them running, and a new Agent on the same work_dir
+// recovers those of checkpointing frameworks. shutdown() is the only way the agent
+// stops executors wholesale.
 class Agent {
  public:
-  enum class State { kDisconnected, kRunning, kTerminating };
+  // kRecovering: start() found checkpointed executors and waits for them to reregister;
+  // the agent does not talk to the master yet.
+  enum class State { kRecovering, kDisconnected, kRunning, kTerminating };
 
   static constexpr const char* kProcessId = "slave(1)";
 
@@ -44,9 +63,13 @@ class Agent {
   Agent& operator=(const Agent&) = delete;
 
   // Computes the agent's resources and SlaveInfo, registers the process and its HTTP
-  // routes and starts registering with the master after a random delay in
-  // [0, registration_backoff_factor]. Errors: unusable --master, --resources or
-  // --attributes, or a work_dir that cannot be created.
+  // routes, recovers the checkpoint (see above) and starts registering with the master
+  // after a random delay in [0, registration_backoff_factor] once recovery is over.
+  // Errors: unusable --master, --resources or --attributes, a work_dir that cannot be
+  // created, and recovery failures: a checkpointed SlaveInfo that differs from this
+  // one (unless the host rebooted: then the agent starts afresh), checkpointed
+  // resources that do not fit --resources, and (with --strict, the default) any
+  // unreadable checkpoint file.
   Status start();
 
   // Shuts every framework's executors down (ShutdownExecutorMessage, the grace period,
@@ -71,7 +94,12 @@ class Agent {
   // The id the master gave this agent; empty before the first registration.
   const std::string& agentId() const { return info_.id().value(); }
   const mesos::SlaveInfo& info() const { return info_; }
+  // --resources with the checkpointed resources applied (reservations and volumes
+  // replacing the plain resources they were made from).
   const Resources& totalResources() const { return total_; }
+  // The dynamically reserved resources and persistent volumes the master asked the agent
+  // to checkpoint (CheckpointResourcesMessage), in the refinement format.
+  const Resources& checkpointedResources() const { return checkpointed_resources_; }
   const TaskStatusUpdateManager& statusUpdates() const { return *status_updates_; }
 
   // Read access for endpoints and tests.
@@ -104,6 +132,33 @@ class Agent {
   void onUpdateFramework(const wire::Pid& from, const mesos::internal::UpdateFrameworkMessage& m);
   void checkpointAgentInfo();
   Status loadExecutorEnvironment();
+  // checkpointed_resources_ as Register/ReregisterSlaveMessage carry them.
+  google::protobuf::RepeatedPtrField<mesos::Resource> legacyCheckpointedResources() const;
+
+  // --- checkpointing and recovery (agent_recovery.cpp, agent_checkpoint.cpp)
+  Status recover();
+  void recoverFramework(const FrameworkCheckpoint& state, bool rebooted);
+  void recoverExecutor(FrameworkRecord& framework, const ExecutorCheckpoint& state);
+  void reconnectExecutors();
+  void onReregisterExecutor(const wire::Pid& from, mesos::internal::ReregisterExecutorMessage&& m);
+  void onReregistrationTimeout();
+  void finishRecovery();
+  void onCheckpointResources(const wire::Pid& from,
+                             const mesos::internal::CheckpointResourcesMessage& m);
+  Status applyCheckpointedResources(const Resources& checkpointed);
+  void syncPersistentVolumes(const Resources& before, const Resources& after);
+  bool checkpointing(const FrameworkRecord& framework) const;
+  void checkpointFramework(const FrameworkRecord& framework);
+  void checkpointExecutor(const FrameworkRecord& framework, const ExecutorRecord& executor);
+  void checkpointForkedPid(const FrameworkRecord& framework, const ExecutorRecord& executor);
+  void checkpointLibprocessPid(const FrameworkRecord& framework, const ExecutorRecord& executor);
+  void checkpointTask(const FrameworkRecord& framework, const ExecutorRecord& executor,
+                      const mesos::Task& task);
+  // task.updates of a task of `executor`; empty if the framework does not checkpoint.
+  std::string updatesPath(const FrameworkRecord& framework, const ExecutorRecord& executor,
+                          const std::string& task_id) const;
+  void removeExecutorCheckpoint(const FrameworkRecord& framework, const ExecutorRecord& executor);
+  void removeFrameworkCheckpoint(const std::string& framework_id);
 
   // --- tasks and executors (agent_tasks.cpp)
   void onRunTask(const wire::Pid& from, mesos::internal::RunTaskMessage&& m);
@@ -168,8 +223,10 @@ class Agent {
   State state_ = State::kDisconnected;
   wire::Pid self_;
   wire::Pid master_;
-  mesos::SlaveInfo info_;  // resources in the refinement format
+  mesos::SlaveInfo info_;  // --resources (never the checkpointed ones), refinement format
   Resources total_;
+  Resources checkpointed_resources_;
+  runtime::TimerId reregistration_timer_ = 0;  // end of executor reregistration
   std::string work_dir_;
   std::string resource_version_uuid_;  // 16 raw bytes
   double start_time_ = 0;

@@ -45,6 +45,9 @@ struct ExecutorRecord {
   bool launch_finished = false;    // the launcher answered (success or failure)
   bool exited = false;             // its process is gone
   bool destroy_requested = false;  // SIGKILL its group as soon as it has a pid
+  // Rebuilt from the checkpoint after an agent restart; kRegistering then means "waiting
+  // for ReregisterExecutorMessage" and `os_pid` is not necessarily the agent's child.
+  bool recovered = false;
 
   std::vector<mesos::TaskInfo> queued_tasks;            // waiting for registration
   std::map<std::string, mesos::Task> launched_tasks;    // handed to the executor

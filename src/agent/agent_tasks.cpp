@@ -126,6 +126,7 @@ void Agent::onRunTask(const wire::Pid& from, mesos::internal::RunTaskMessage&& m
       return;
     }
   }
+  checkpointTask(framework, *executor, createTask(task, framework.info.id(), info_.id()));
   if (executor->state == ExecutorRecord::State::kRegistering) {
     executor->queued_tasks.push_back(task);
     return;
@@ -136,19 +137,26 @@ void Agent::onRunTask(const wire::Pid& from, mesos::internal::RunTaskMessage&& m
 FrameworkRecord& Agent::ensureFramework(const mesos::internal::RunTaskMessage& m) {
   std::string id = m.framework().has_id() ? m.framework().id().value() : m.framework_id().value();
   auto& slot = frameworks_[id];
+  bool changed = false;
   if (!slot) {
     slot = std::make_unique<FrameworkRecord>();
     slot->info.CopyFrom(m.framework());
     slot->info.mutable_id()->set_value(id);
     LOG(INFO) << "Added framework " << id;
+    changed = true;
   }
   if (m.has_pid()) {
     auto pid = wire::Pid::parse(m.pid());
+    std::optional<wire::Pid> before = slot->scheduler_pid;
     if (pid && !pid->empty()) {
       slot->scheduler_pid = *pid;
     } else {
       slot->scheduler_pid.reset();
     }
+    changed = changed || before != slot->scheduler_pid;
+  }
+  if (changed) {
+    checkpointFramework(*slot);
   }
   return *slot;
 }
@@ -203,6 +211,7 @@ ExecutorRecord* Agent::launchExecutor(FrameworkRecord& framework, const mesos::E
       }
     });
   });
+  checkpointExecutor(framework, *record);
   ExecutorRecord* raw = record.get();
   framework.executors[eid] = std::move(record);
   return raw;
@@ -228,6 +237,7 @@ void Agent::onLaunched(const std::string& fid, const std::string& eid, const std
     return;
   }
   executor->os_pid = *result;
+  checkpointForkedPid(*frameworks_.at(fid), *executor);
   std::weak_ptr<bool> alive = alive_;
   runtime::EventLoop* loop = &loop_;
   launcher_.watch(*result, [this, loop, alive, fid, eid, cid](int status) {
@@ -270,7 +280,7 @@ void Agent::onRegisterExecutor(const wire::Pid& from,
   ExecutorRecord* executor = framework == nullptr ? nullptr : findExecutor(fid, eid);
   if (state_ == State::kTerminating || framework == nullptr ||
       framework->state == FrameworkRecord::State::kTerminating || executor == nullptr ||
-      executor->state != ExecutorRecord::State::kRegistering) {
+      executor->state != ExecutorRecord::State::kRegistering || executor->recovered) {
     LOG(WARNING) << "Shutting down executor " << eid << " of framework " << fid << " at "
                  << from.str() << ": unknown, terminating or already registered";
     send(from, mesos::internal::ShutdownExecutorMessage());
@@ -278,6 +288,7 @@ void Agent::onRegisterExecutor(const wire::Pid& from,
   }
   executor->pid = from;
   executor->state = ExecutorRecord::State::kRunning;
+  checkpointLibprocessPid(*framework, *executor);
   if (executor->registration_timer != 0) {
     loop_.cancel(executor->registration_timer);
     executor->registration_timer = 0;
@@ -491,7 +502,7 @@ void Agent::onExecutorExited(const std::string& fid, const std::string& eid, con
                       cause.message);
     }
   }
-  if (!executor->command_executor && !agentId().empty()) {
+  if (!executor->command_executor && !agentId().empty() && state_ != State::kRecovering) {
     mesos::internal::ExitedExecutorMessage exited;
     exited.mutable_slave_id()->CopyFrom(info_.id());
     exited.mutable_framework_id()->CopyFrom(framework.info.id());
@@ -523,6 +534,7 @@ void Agent::maybeRemoveExecutor(FrameworkRecord& framework, const std::string& e
   while (executor.completed_tasks.size() > kMaxCompletedTasksPerExecutor) {
     executor.completed_tasks.pop_front();
   }
+  removeExecutorCheckpoint(framework, executor);
   framework.completed_executors.push_back(std::move(it->second));
   framework.executors.erase(it);
   while (framework.completed_executors.size() > kMaxCompletedExecutorsPerFramework) {
@@ -536,6 +548,7 @@ void Agent::maybeRemoveFramework(const std::string& framework_id) {
     return;
   }
   LOG(INFO) << "Removing framework " << framework_id;
+  removeFrameworkCheckpoint(framework_id);
   completed_frameworks_.push_back(std::move(it->second));
   frameworks_.erase(it);
   while (completed_frameworks_.size() > kMaxCompletedFrameworks) {

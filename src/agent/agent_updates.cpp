@@ -81,7 +81,9 @@ void Agent::handleUpdate(mesos::internal::StatusUpdate update,
     }
   }
 
-  Result<bool> recorded = status_updates_->update(update);
+  std::string checkpoint_path =
+      executor != nullptr ? updatesPath(*framework, *executor, tid) : std::string();
+  Result<bool> recorded = status_updates_->update(update, checkpoint_path);
   if (!recorded) {
     LOG(ERROR) << "Failed to handle status update for task " << tid << ": " << recorded.message();
     return;

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
+#include <string>
 
 #include "agent/process_launcher.hpp"
 
@@ -40,6 +42,22 @@ std::string findExecutable(const std::string& path, const std::map<std::string, 
     start = end + 1;
   }
   return path;
+}
+
+// Whether `pid` exists and is not a zombie, from /proc/<pid>/stat (the state letter
+// follows the parenthesised command name, which may itself contain ')').
+bool runningNonChild(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!in || !std::getline(in, stat)) {
+    return false;
+  }
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos || close + 2 >= stat.size()) {
+    return false;
+  }
+  char state = stat[close + 2];
+  return state != 'Z' && state != 'X';
 }
 
 std::string errnoMessage(const std::string& what, int error) {
@@ -107,6 +125,10 @@ Result<pid_t> PosixProcessLauncher::spawn(const LaunchSpec& spec) {
   if (!spec.working_dir.empty()) {
     posix_spawn_file_actions_addchdir_np(&actions, spec.working_dir.c_str());
   }
+  // Nothing of the agent leaks into the executor: an inherited listening socket (asio
+  // does not open sockets close-on-exec) would keep the agent's port bound after the
+  // agent dies, and a restarted agent could not listen there again.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
 
   // A fresh session so the whole executor tree can be signalled as one group, with
   // default dispositions and an empty mask whatever the agent's threads have set.
@@ -172,6 +194,11 @@ void PosixProcessLauncher::reapLoop() {
       int status = 0;
       pid_t rc = ::waitpid(it->first, &status, WNOHANG);
       if (rc == 0 || (rc < 0 && errno == EINTR)) {
+        ++it;
+        continue;
+      }
+      if (rc < 0 && errno == ECHILD && runningNonChild(it->first)) {
+        // An executor recovered by a restarted agent: not ours to reap, so polled.
         ++it;
         continue;
       }

@@ -40,7 +40,9 @@ class ProcessLauncher {
   virtual void launch(LaunchSpec spec, LaunchDone done) = 0;
 
   // Calls `on_exit` exactly once with the raw waitpid() status when `pid` (a child
-  // returned by launch) exits. Watching an unknown pid reports status -1.
+  // returned by launch) exits. A live process that is not our child (an executor a
+  // restarted agent recovered) is watched until it is gone and reports -1; watching a
+  // pid that does not exist reports -1 at once.
   virtual void watch(pid_t pid, ExitDone on_exit) = 0;
 
   // Sends `signal` to the process group led by `pid`. Errors are reported, not fatal.
@@ -49,7 +51,9 @@ class ProcessLauncher {
 
 // posix_spawn(POSIX_SPAWN_SETSID) on a worker thread; a reaper thread polls the
 // watched children with waitpid(WNOHANG) so that no child of other components of the
-// process is ever reaped by accident. Thread-safe.
+// process is ever reaped by accident, and watched non-children through /proc/<pid>/stat
+// (every 100 ms; a recycled pid would look alive). Executors are their own sessions, so
+// they outlive the launcher and the agent process. Thread-safe.
 class PosixProcessLauncher final : public ProcessLauncher {
  public:
   PosixProcessLauncher();

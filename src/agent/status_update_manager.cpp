@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "agent/checkpoint.hpp"
+
 namespace keel::agent {
 
 TaskStatusUpdateManager::TaskStatusUpdateManager(runtime::EventLoop& loop, Forward forward)
@@ -15,7 +17,8 @@ TaskStatusUpdateManager::~TaskStatusUpdateManager() {
   }
 }
 
-Result<bool> TaskStatusUpdateManager::update(const mesos::internal::StatusUpdate& update) {
+Result<bool> TaskStatusUpdateManager::update(const mesos::internal::StatusUpdate& update,
+                                             const std::string& checkpoint_path) {
   const std::string& uuid = update.status().uuid();
   if (uuid.empty()) {
     return Result<bool>::error("Status update without a uuid");
@@ -26,8 +29,18 @@ Result<bool> TaskStatusUpdateManager::update(const mesos::internal::StatusUpdate
     return false;
   }
   if (stream.terminated) {
-    return Result<bool>::error("Status update " + update.status().task_id().value() +
+    return Result<bool>::error(mesos::TaskState_Name(update.status().state()) +
+                               " update of task " + update.status().task_id().value() +
                                " received after the task's terminal update");
+  }
+  if (!checkpoint_path.empty()) {
+    stream.checkpoint_path = checkpoint_path;
+  }
+  if (!stream.checkpoint_path.empty()) {
+    mesos::internal::StatusUpdateRecord record;
+    record.set_type(mesos::internal::StatusUpdateRecord::UPDATE);
+    record.mutable_update()->CopyFrom(update);
+    RETURN_IF_ERROR(checkpoint::appendRecord(stream.checkpoint_path, record));
   }
   stream.received.insert(uuid);
   stream.queue.push_back(update);
@@ -56,6 +69,12 @@ Result<bool> TaskStatusUpdateManager::acknowledge(const mesos::FrameworkID& fram
                                (stream.acknowledged.count(uuid) ? " (duplicate)" : ""));
   }
   bool terminal = isTerminalState(stream.queue.front().status().state());
+  if (!stream.checkpoint_path.empty()) {
+    mesos::internal::StatusUpdateRecord record;
+    record.set_type(mesos::internal::StatusUpdateRecord::ACK);
+    record.set_uuid(uuid);
+    RETURN_IF_ERROR(checkpoint::appendRecord(stream.checkpoint_path, record));
+  }
   stream.acknowledged.insert(uuid);
   stream.queue.pop_front();
   cancelTimer(stream);
@@ -69,6 +88,46 @@ Result<bool> TaskStatusUpdateManager::acknowledge(const mesos::FrameworkID& fram
     sendHead(key, stream);
   }
   return false;
+}
+
+Status TaskStatusUpdateManager::recover(
+    const mesos::FrameworkID& framework_id, const mesos::TaskID& task_id,
+    const std::vector<mesos::internal::StatusUpdateRecord>& records,
+    const std::string& checkpoint_path) {
+  Stream stream;
+  stream.checkpoint_path = checkpoint_path;
+  bool closed = false;
+  for (const auto& record : records) {
+    if (closed) {
+      return Status::error("Status update record after the acknowledged terminal update of task " +
+                           task_id.value());
+    }
+    if (record.type() == mesos::internal::StatusUpdateRecord::UPDATE) {
+      const std::string& uuid = record.update().status().uuid();
+      if (stream.received.count(uuid) > 0) {
+        continue;
+      }
+      if (stream.terminated) {
+        return Status::error("Checkpointed update after the terminal update of task " +
+                             task_id.value());
+      }
+      stream.received.insert(uuid);
+      stream.queue.push_back(record.update());
+      stream.terminated = isTerminalState(record.update().status().state());
+      continue;
+    }
+    if (stream.queue.empty() || stream.queue.front().status().uuid() != record.uuid()) {
+      return Status::error("Checkpointed acknowledgement does not match the head of task " +
+                           task_id.value());
+    }
+    closed = isTerminalState(stream.queue.front().status().state());
+    stream.acknowledged.insert(record.uuid());
+    stream.queue.pop_front();
+  }
+  if (!closed) {
+    streams_[Key{framework_id.value(), task_id.value()}] = std::move(stream);
+  }
+  return Status::ok();
 }
 
 void TaskStatusUpdateManager::pause() {

@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <mesos/internal/messages.pb.h>
 #include <mesos/mesos.pb.h>
@@ -27,6 +28,11 @@ using keel::isTerminalState;
 // scheduler's acknowledgement; then the next update goes out at once. While paused
 // (agent disconnected) nothing is sent; resume() re-sends every head.
 //
+// Streams of checkpointing frameworks carry a `task.updates` path: every accepted
+// update and every acknowledgement is appended there (StatusUpdateRecord UPDATE / ACK,
+// fsynced) before it takes effect, and recover() rebuilds the stream from that log after
+// an agent restart, so an update is neither lost nor re-sent once acknowledged.
+//
 // Lives on the agent's loop: every method must be called on that loop's thread, and
 // `forward` is called there. Starts paused.
 class TaskStatusUpdateManager {
@@ -45,13 +51,25 @@ class TaskStatusUpdateManager {
   // Appends `update` (which must carry a 16-byte uuid in update.status().uuid()) to its
   // stream. Returns true if recorded, false for a duplicate of an update already
   // received or acknowledged (the caller still acknowledges it to the executor).
-  // Errors: no uuid; an update after the stream's terminal update.
-  Result<bool> update(const mesos::internal::StatusUpdate& update);
+  // Errors: no uuid; an update after the stream's terminal update; failing to append
+  // to `checkpoint_path` (non-empty: the framework checkpoints; the path sticks to the
+  // stream) — then the update is not recorded.
+  Result<bool> update(const mesos::internal::StatusUpdate& update,
+                      const std::string& checkpoint_path = "");
+
+  // Rebuilds a stream from its checkpointed log (replays UPDATE and ACK records in
+  // order) without sending anything; later updates and acks append to
+  // `checkpoint_path`. A stream whose terminal update was acknowledged is not created.
+  // Errors: an ACK that does not match the head, or an update after a terminal one.
+  Status recover(const mesos::FrameworkID& framework_id, const mesos::TaskID& task_id,
+                 const std::vector<mesos::internal::StatusUpdateRecord>& records,
+                 const std::string& checkpoint_path);
 
   // The master relayed the scheduler's acknowledgement of `uuid`. On a match with the
   // head, pops it and sends the next one. Returns true when that closed the stream
   // (the acknowledged update was terminal). Errors: unknown stream, or a uuid that is
-  // not the head (duplicate or out-of-order ack) — both are to be logged and ignored.
+  // not the head (duplicate or out-of-order ack) — both are to be logged and ignored;
+  // failing to checkpoint the ack (the stream is left unchanged).
   Result<bool> acknowledge(const mesos::FrameworkID& framework_id, const mesos::TaskID& task_id,
                            const std::string& uuid);
 
@@ -77,7 +95,8 @@ class TaskStatusUpdateManager {
     std::deque<mesos::internal::StatusUpdate> queue;
     std::set<std::string> received;
     std::set<std::string> acknowledged;
-    bool terminated = false;  // a terminal update has been received
+    bool terminated = false;      // a terminal update has been received
+    std::string checkpoint_path;  // task.updates; empty if the framework does not checkpoint
     runtime::TimerId timer = 0;
     runtime::Duration backoff = kRetryMin;
   };
@@ -91,9 +110,5 @@ class TaskStatusUpdateManager {
   bool paused_ = true;
   std::map<Key, Stream> streams_;
 };
-
-// True for the terminal task states of spec §1.4.
-
-
 
 }  // namespace keel::agent

@@ -36,6 +36,7 @@ Cluster::Cluster(Options options) {
   std::vector<std::string> master_args = {"keel-master", "--ip=127.0.0.1", "--port=0",
                                           "--registry=in_memory",
                                           "--allocation_interval=" + options.allocation_interval};
+  master_args.insert(master_args.end(), options.master_flags.begin(), options.master_flags.end());
   auto margv = argvOf(master_args);
   auto master_flags = loadMasterFlags(static_cast<int>(master_args.size()), margv.data(), nullptr,
                                       nullptr);
@@ -320,15 +321,10 @@ ProcessCluster::ProcessCluster(Options options) {
   if (!eventually([this] { return httpGet(masterAddress(), "/health").has_value(); })) {
     throw std::runtime_error("keel-master did not come up");
   }
+  options_ = options;
   for (int i = 0; i < options.agents; ++i) {
-    int port = freePort();
-    agent_ports_.push_back(port);
-    agents_.push_back(spawnLogged(
-        {KEEL_BIN_DIR "/keel-agent", "--master=" + masterAddress(), "--ip=127.0.0.1",
-         "--port=" + std::to_string(port), "--work_dir=" + work_dir_ + "/agent-" + std::to_string(i),
-         "--registration_backoff_factor=10ms", "--executor_shutdown_grace_period=2secs",
-         "--resources=" + options.agent_resources},
-        work_dir_ + "/agent-" + std::to_string(i) + ".log"));
+    agent_ports_.push_back(freePort());
+    agents_.push_back(spawnAgent(static_cast<size_t>(i), {}));
   }
   const std::string expected = "\"activated_slaves\":" + std::to_string(options.agents) + ".0";
   if (!eventually([&] {
@@ -337,6 +333,43 @@ ProcessCluster::ProcessCluster(Options options) {
       })) {
     throw std::runtime_error("keel-agents did not register");
   }
+}
+
+pid_t ProcessCluster::spawnAgent(size_t i, const std::vector<std::string>& extra_flags) {
+  std::vector<std::string> args = {
+      KEEL_BIN_DIR "/keel-agent", "--master=" + masterAddress(), "--ip=127.0.0.1",
+      "--port=" + std::to_string(agent_ports_.at(i)), "--work_dir=" + agentWorkDir(i),
+      "--registration_backoff_factor=10ms", "--executor_shutdown_grace_period=2secs",
+      "--resources=" + options_.agent_resources};
+  args.insert(args.end(), extra_flags.begin(), extra_flags.end());
+  return spawnLogged(args, work_dir_ + "/agent-" + std::to_string(i) + ".log");
+}
+
+void ProcessCluster::killAgent(size_t i) {
+  pid_t& pid = agents_.at(i);
+  if (pid <= 0) return;
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  pid = -1;
+}
+
+void ProcessCluster::restartAgent(size_t i, const std::vector<std::string>& extra_flags) {
+  killAgent(i);
+  agents_.at(i) = spawnAgent(i, extra_flags);
+}
+
+std::optional<int> ProcessCluster::waitAgentExit(size_t i, std::chrono::milliseconds deadline) {
+  pid_t& pid = agents_.at(i);
+  auto until = std::chrono::steady_clock::now() + deadline;
+  while (pid > 0 && std::chrono::steady_clock::now() < until) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      pid = -1;
+      return status;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return std::nullopt;
 }
 
 ProcessCluster::~ProcessCluster() {

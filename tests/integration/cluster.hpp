@@ -47,6 +47,8 @@ struct ClusterOptions {
   int agents = 1;
   std::string agent_resources = "cpus:2;mem:1024;disk:1024;ports:[31000-32000]";
   std::string allocation_interval = "50ms";
+  // Extra keel-master flags for Cluster, e.g. "--authenticate_frameworks".
+  std::vector<std::string> master_flags;
 };
 
 // What every test needs of a cluster, however it runs.
@@ -75,8 +77,21 @@ class ProcessCluster : public ClusterBase {
   std::string agentAddress(size_t i) const override {
     return "127.0.0.1:" + std::to_string(agent_ports_.at(i));
   }
+  // The --work_dir of keel-agent i.
+  std::string agentWorkDir(size_t i) const { return work_dir_ + "/agent-" + std::to_string(i); }
+
+  // SIGKILLs keel-agent i and reaps it; its executors (separate sessions) live on.
+  void killAgent(size_t i);
+  // Starts keel-agent i again with its port and work_dir, plus `extra_flags`.
+  void restartAgent(size_t i, const std::vector<std::string>& extra_flags = {});
+  // Waits for keel-agent i to exit by itself and reaps it: its wait status, or nullopt
+  // if it is still running at the deadline.
+  std::optional<int> waitAgentExit(size_t i, std::chrono::milliseconds deadline);
 
  private:
+  pid_t spawnAgent(size_t i, const std::vector<std::string>& extra_flags);
+
+  Options options_;
   std::string work_dir_;
   int master_port_ = 0;
   pid_t master_ = -1;
