@@ -1,7 +1,13 @@
 # libmesos.so: the one shared library frameworks link (-lmesos), holding the
 # generated protobuf code, the common/runtime/wire layers and both drivers.
 # Daemons link it too, so the protobuf descriptors exist exactly once per process.
-set(KEEL_LIBMESOS_PARTS keel_proto keel_common keel_runtime keel_wire keel_sched keel_exec)
+# src/authentication (CRAM-MD5, used by the scheduler driver and the master) is added here
+# unless the top level already did.
+if(NOT TARGET keel_auth AND EXISTS ${CMAKE_SOURCE_DIR}/src/authentication/CMakeLists.txt)
+  add_subdirectory(${CMAKE_SOURCE_DIR}/src/authentication)
+endif()
+set(KEEL_LIBMESOS_PARTS keel_proto keel_common keel_runtime keel_wire keel_auth keel_sched
+                        keel_exec)
 set(_parts "")
 foreach(p ${KEEL_LIBMESOS_PARTS})
   if(TARGET ${p})
@@ -17,6 +23,10 @@ target_include_directories(mesos PUBLIC
   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 target_link_libraries(mesos PUBLIC protobuf::libprotobuf Threads::Threads
                             PRIVATE PkgConfig::GLOG)
+if(TARGET keel_auth)
+  find_package(OpenSSL REQUIRED COMPONENTS Crypto)  # HMAC-MD5 of CRAM-MD5
+  target_link_libraries(mesos PRIVATE OpenSSL::Crypto)
+endif()
 
 # --- Installation: the library, the public headers at Mesos's include paths, the generated
 # public protobuf headers and schemas, a pkg-config file and a CMake package.

@@ -23,7 +23,6 @@ constexpr Unimplemented kUnimplementedValues[] = {
     {"max_executors_per_agent", std::nullopt},
     {"modules", std::nullopt},
     {"modules_dir", std::nullopt},
-    {"authenticators", "crammd5"},
     {"allocator", "hierarchical"},
     {"allocator_agent_recovery_factor", "0.8"},
     {"allocator_recovery_timeout", "10mins"},
@@ -89,8 +88,8 @@ void MasterFlags::declare(FlagSet& s) {
   s.add("cluster", &cluster, "A human readable name for the cluster, shown in the web UI.");
 
   s.add("registry", &registry,
-        "Where the registry of admitted agents lives: in_memory, or replicated_log (not "
-        "implemented yet by Keel: kept in memory).");
+        "Where the registry of admitted agents lives: in_memory (lost when the master "
+        "stops), or replicated_log (durable, in <work_dir>/registry; one replica per master).");
   s.add("quorum", &quorum, "Size of the replicated log quorum (with --zk).");
   s.add("zk", &zk, "ZooKeeper URL for leader election, zk://host:port/path.");
   s.add("zk_session_timeout", &zk_session_timeout, "ZooKeeper session timeout.");
@@ -145,7 +144,11 @@ void MasterFlags::declare(FlagSet& s) {
         "Whether only authenticated agents may register.");
   s.add("authentication_v0_timeout", &authentication_v0_timeout,
         "Timeout of a framework or agent authentication.");
-  s.add("credentials", &credentials, "Path of the file of accepted credentials.");
+  s.add("credentials", &credentials,
+        "Path of the file of accepted credentials (JSON {\"credentials\": [{\"principal\": ..., "
+        "\"secret\": ...}]} or one 'principal secret' per line); file:// prefix allowed.");
+  s.add("authenticators", &authenticators,
+        "Authenticator used for frameworks: only the built-in 'crammd5' (CRAM-MD5).");
 
   declareLogging(s);
 
@@ -207,6 +210,17 @@ Status MasterFlags::validate() const {
           "ZooKeeper");
     }
   }
+  if (authenticators.empty()) {
+    return Status::error("No authenticator specified");
+  }
+  if (authenticators.find(',') != std::string::npos) {
+    return Status::error("Multiple authenticators not supported");
+  }
+  if (authenticators != "crammd5") {
+    return Status::error("Authenticator '" + authenticators +
+                         "' not found. Check the spelling (compare to 'crammd5'); Keel has no "
+                         "authenticator modules");
+  }
   if (port < 0 || port > 65535) {
     return Status::error("Invalid value for --port: must be between 0 and 65535");
   }
@@ -239,11 +253,6 @@ Result<MasterFlags> loadMasterFlags(int argc, const char* const* argv, const cha
     return flags;
   }
   RETURN_IF_ERROR(flags.validate());
-  if (flags.registry == "replicated_log") {
-    set_out->addWarning(
-        "--registry=replicated_log is not implemented yet by Keel; the registry is kept in "
-        "memory (as with --registry=in_memory) and is lost when the master restarts");
-  }
   return flags;
 }
 

@@ -14,10 +14,9 @@
 // are implemented (or at least read) by Keel; all others are accepted, shown in /flags with
 // Mesos's default, and warned about when set (see FlagSet::addUnimplemented).
 //
-// --registry: Keel implements "in_memory". "replicated_log" (Mesos's default, kept as the
-// default here) is not implemented yet: it is accepted with its Mesos start-up checks
-// (--work_dir required; --quorum required with --zk) and loadMasterFlags() adds a warning that
-// the registry is kept in memory.
+// --registry: "in_memory", or "replicated_log" (Mesos's default, kept as the default here,
+// with its start-up checks: --work_dir required; --quorum required with --zk), which Keel
+// stores durably in <work_dir>/registry (master/registrar.hpp).
 namespace keel {
 
 struct MasterFlags : LoggingFlags {
@@ -74,6 +73,7 @@ struct MasterFlags : LoggingFlags {
   bool authenticate_agents = false;
   Duration authentication_v0_timeout = std::chrono::seconds(15);
   std::optional<std::string> credentials;  // path to a JSON or text credentials file
+  std::string authenticators = "crammd5";  // the only one Keel has (CRAM-MD5)
 
 
   // Declares every Mesos master flag on `set`, bound to the members above (which must outlive
@@ -84,8 +84,8 @@ struct MasterFlags : LoggingFlags {
   // [1secs, 15mins]; max_agent_ping_timeouts >= 1; offer_timeout > 0 when set;
   // recovery_agent_removal_limit a percentage in [0%, 100%]; registry_strict not set;
   // registry "in_memory" or "replicated_log" (the latter needs --work_dir, and --quorum >= 1
-  // when --zk is set); port in [0, 65535]; counts non-negative; logging_level INFO, WARNING
-  // or ERROR. The error names the flag.
+  // when --zk is set); authenticators exactly "crammd5"; port in [0, 65535]; counts
+  // non-negative; logging_level INFO, WARNING or ERROR. The error names the flag.
   Status validate() const;
 };
 

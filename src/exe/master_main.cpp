@@ -6,6 +6,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <iostream>
 
+#include "authentication/credentials.hpp"
 #include "common/master_flags.hpp"
 #include "master/master.hpp"
 #include "runtime/event_loop.hpp"
@@ -32,10 +33,26 @@ int main(int argc, char** argv) {
     LOG(WARNING) << warning;
   }
   // Refuse rather than silently run an open cluster the operator asked to lock down.
-  if (flags->authenticate_frameworks || flags->authenticate_agents) {
-    std::cerr << "--authenticate_frameworks and --authenticate_agents are not implemented by "
-                 "Keel yet; refusing to start an unauthenticated master" << std::endl;
+  // Framework authentication (CRAM-MD5) is implemented; agent and HTTP authentication not.
+  if (flags->authenticate_agents) {
+    std::cerr << "--authenticate_agents is not implemented by Keel yet; refusing to start a "
+                 "master that would let unauthenticated agents register" << std::endl;
     return 1;
+  }
+  for (const auto& [name, value] : set.values()) {
+    if (name.rfind("authenticate_http_", 0) == 0 && value == "true") {
+      std::cerr << "--" << name << " is not implemented by Keel yet; refusing to start a master "
+                << "with unauthenticated HTTP endpoints" << std::endl;
+      return 1;
+    }
+  }
+  // Mesos exits on an unreadable or empty credentials file; so do we.
+  if (flags->credentials) {
+    auto credentials = keel::auth::readCredentials(*flags->credentials);
+    if (!credentials) {
+      std::cerr << credentials.message() << " (see --credentials flag)" << std::endl;
+      return 1;
+    }
   }
 
   keel::runtime::EventLoop loop;

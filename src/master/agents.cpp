@@ -72,14 +72,19 @@ void Master::registerAgent(const wire::Pid& from, mesos::internal::RegisterSlave
 
   allocator_->addAgent(id, a.total, {});
   transport_.link("master", from);
-  startObserver(a);
 
   mesos::internal::SlaveRegisteredMessage registered;
   registered.mutable_slave_id()->set_value(id);
   registered.mutable_connection()->set_total_ping_timeout_seconds(
       std::chrono::duration<double>(flags_.agent_ping_timeout).count() *
       flags_.max_agent_ping_timeouts);
-  send(from, registered);
+  // The agent learns its id only once the registry holds it.
+  registrar_->apply(Registrar::admit(a.info), [this, id, from, registered] {
+    AgentState* admitted = lookupAgent(id);
+    if (admitted == nullptr || admitted->pid != from) return;
+    startObserver(*admitted);
+    send(from, registered);
+  });
   LOG(INFO) << "Registered agent " << id << " at " << from.str() << " (" << a.info.hostname()
             << ") with " << a.total.str();
   scheduleAllocation();
@@ -171,6 +176,15 @@ void Master::reregisterAgent(const wire::Pid& from,
     agents_[id] = std::move(fresh);
     agent_by_pid_[from.str()] = id;
     const bool was_unreachable = unreachable_agents_.erase(id) > 0;
+    const bool was_recovered = recovered_agents_.erase(id) > 0;
+    if (gone_agents_.count(id)) {
+      mesos::internal::ShutdownMessage shutdown;
+      shutdown.set_message("Agent has been marked gone");
+      agents_.erase(id);
+      agent_by_pid_.erase(from.str());
+      send(from, shutdown);
+      return;
+    }
 
     for (const auto& fi : msg.frameworks()) {
       if (!fi.has_id() || lookupFramework(fi.id().value()) != nullptr ||
@@ -229,9 +243,18 @@ void Master::reregisterAgent(const wire::Pid& from,
     }
     allocator_->addAgent(id, a.total, used);
     transport_.link("master", from);
-    startObserver(a);
-    send(from, reregistered);
-    LOG(INFO) << "Re-admitted agent " << id << " at " << from.str();
+    // Recovered agents are in the registry already; others are (re-)admitted to it first.
+    Registrar::Mutation mutation = was_recovered ? Registrar::update(a.info)
+                                   : was_unreachable ? Registrar::markReachable(a.info)
+                                                     : Registrar::admit(a.info);
+    registrar_->apply(std::move(mutation), [this, id, from, reregistered] {
+      AgentState* admitted = lookupAgent(id);
+      if (admitted == nullptr || admitted->pid != from) return;
+      startObserver(*admitted);
+      send(from, reregistered);
+    });
+    LOG(INFO) << "Re-admitted agent " << id << " at " << from.str()
+              << (was_recovered ? " (known from the registry)" : "");
   }
 
   // Every framework the agent reported learns where its scheduler is.
@@ -304,7 +327,7 @@ void Master::ping(const std::string& agent_id) {
   ping_msg.set_connected(agent->connected);
   transport_.send(wire::makeMessage(transport_.pidOf(agent->observer_id), agent->pid, ping_msg));
   agent->ping_timer =
-      loop_.schedule(flags_.agent_ping_timeout, [this, agent_id] { ping(agent_id); });
+      after(flags_.agent_ping_timeout, [this, agent_id] { ping(agent_id); });
 }
 
 void Master::pong(const std::string& observer_id) {
@@ -339,7 +362,7 @@ void Master::disconnectAgent(AgentState& agent) {
     }
   }
   const std::string id = agent.id();
-  agent.reregister_timer = loop_.schedule(flags_.agent_reregister_timeout, [this, id] {
+  agent.reregister_timer = after(flags_.agent_reregister_timeout, [this, id] {
     AgentState* a = lookupAgent(id);
     if (a != nullptr && !a->connected) {
       a->reregister_timer.reset();
@@ -354,6 +377,7 @@ void Master::markUnreachable(const std::string& agent_id, const std::string& cau
     return;
   }
   unreachable_agents_[agent_id] = now();
+  registrar_->apply(Registrar::markUnreachable(agent_id, now()));
   removeAgent(*agent, cause, mesos::TASK_UNREACHABLE, mesos::TaskStatus::REASON_SLAVE_REMOVED);
 }
 
@@ -395,6 +419,9 @@ void Master::removeAgent(AgentState& agent, const std::string& cause,
     }
   }
   allocator_->removeAgent(id);
+  if (partition_state != mesos::TASK_UNREACHABLE) {
+    registrar_->apply(Registrar::remove(id));
+  }
   transport_.unlink("master", agent.pid);
   if (!agent.observer_id.empty()) {
     transport_.removeProcess(agent.observer_id);

@@ -193,6 +193,11 @@ void Master::handleCall(const wire::Pid& from, mesos::scheduler::Call&& call) {
 
 void Master::subscribe(const wire::Pid& from, mesos::FrameworkInfo info, bool force,
                        std::vector<std::string> suppressed_roles) {
+  if (deferWhileAuthenticating(from, [this, from, info, force, suppressed_roles] {
+        subscribe(from, info, force, suppressed_roles);
+      })) {
+    return;
+  }
   if (Error e = validateFrameworkInfo(info)) {
     frameworkError(from, *e);
     return;
@@ -203,6 +208,10 @@ void Master::subscribe(const wire::Pid& from, mesos::FrameworkInfo info, bool fo
   }
   if (!flags_.root_submissions && info.user() == "root") {
     frameworkError(from, "User 'root' is not allowed to run frameworks without --root_submissions set");
+    return;
+  }
+  if (Error e = checkFrameworkAuthentication(from, &info)) {
+    frameworkError(from, *e);
     return;
   }
   const auto roles = rolesOf(info);
@@ -278,7 +287,10 @@ void Master::subscribe(const wire::Pid& from, mesos::FrameworkInfo info, bool fo
   info.set_user(f.info.user());
   info.set_checkpoint(f.info.checkpoint());
 
-  if (f.pid != from && !force) {
+  // A framework this master knows only from a re-registered agent (no pid yet) is taken
+  // over by whoever subscribes with its id, as a failover would (registered(), spec §2.3).
+  const bool recovered = f.pid.empty();
+  if (f.pid != from && !force && !recovered) {
     frameworkError(from, "Framework failed over");
     return;
   }
@@ -380,7 +392,7 @@ void Master::disconnectFramework(FrameworkState& framework) {
   const double disconnected_at = now();
   LOG(INFO) << "Framework " << id << " disconnected; failover timeout "
             << framework.info.failover_timeout() << " secs";
-  framework.failover_timer = loop_.schedule(timeout, [this, id, disconnected_at] {
+  framework.failover_timer = after(timeout, [this, id, disconnected_at] {
     FrameworkState* f = lookupFramework(id);
     if (f == nullptr || f->connected) {
       return;

@@ -506,5 +506,10 @@ Master::Master(runtime::EventLoop& loop, wire::Transport& transport, MasterFlags
       flags_(std::move(flags)),
       flag_values_(std::move(flag_values)) {}
 
-Master::~Master() = default;
+Master::~Master() {
+  // A master can be replaced on the same transport (a restart in tests): nothing may call
+  // into this one afterwards.
+  for (const auto& [observer, agent_id] : agent_by_observer_) transport_.removeProcess(observer);
+  transport_.removeProcess("master");
+}
 }  // namespace keel::master

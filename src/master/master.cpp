@@ -1,7 +1,10 @@
 #include "master/master.hpp"
 
+#include <cstdlib>
+
 #include <arpa/inet.h>
 #include <glog/logging.h>
+#include <mesos/authentication/authentication.pb.h>
 #include <netdb.h>
 
 #include "allocator/allocator.hpp"
@@ -81,6 +84,11 @@ void Master::start() {
   }
   allocator_ = std::make_unique<allocator::Allocator>(options);
 
+  if (!recoverRegistry()) {
+    LOG(ERROR) << "The master cannot start without its registry";
+    std::exit(EXIT_FAILURE);
+  }
+  initializeAuthentication();
   installHandlers();
   transport_.addProcess("master", wire::ProcessHandlers{
                                       [this](wire::Message&& m) { return receive(std::move(m)); },
@@ -89,14 +97,26 @@ void Master::start() {
   installEndpoints();
 
   // The periodic allocation pass (spec §4.1); event-driven passes come on top.
-  loop_.schedule(flags_.allocation_interval, [this] { allocationTick(); });
+  after(flags_.allocation_interval, [this] { allocationTick(); });
 
   LOG(INFO) << "Keel master " << info_.id() << " started at " << self_.str();
 }
 
+runtime::TimerId Master::after(runtime::Duration delay, std::function<void()> fn) {
+  return loop_.schedule(delay, [alive = std::weak_ptr<char>(alive_), fn = std::move(fn)] {
+    if (alive.lock()) fn();
+  });
+}
+
+void Master::defer(std::function<void()> fn) {
+  loop_.post([alive = std::weak_ptr<char>(alive_), fn = std::move(fn)] {
+    if (alive.lock()) fn();
+  });
+}
+
 void Master::allocationTick() {
   allocate();
-  loop_.schedule(flags_.allocation_interval, [this] { allocationTick(); });
+  after(flags_.allocation_interval, [this] { allocationTick(); });
 }
 
 wire::Delivery Master::receive(wire::Message&& msg) {
@@ -216,12 +236,22 @@ void Master::installHandlers() {
   d.on<UpdateSlaveMessage>([this](const wire::Pid& from, UpdateSlaveMessage&& m) {
     updateAgent(from, std::move(m));
   });
+  d.on<AuthenticateMessage>([this](const wire::Pid& from, AuthenticateMessage&& m) {
+    auto pid = wire::Pid::parse(m.pid());
+    if (!pid || pid->empty()) {
+      LOG(WARNING) << "Dropping AuthenticateMessage from " << from.str() << " with invalid pid '"
+                   << m.pid() << "'";
+      return;
+    }
+    authenticate(from, *pid);
+  });
 
   observer_dispatcher_.onRaw(PongSlaveMessage::default_instance().GetTypeName(),
                              [](wire::Message&&) { return wire::Delivery::kAccepted; });
 }
 
 void Master::exited(const wire::Pid& pid) {
+  forgetAuthentication(pid);
   for (auto& [id, framework] : frameworks_) {
     if (framework->pid == pid && framework->connected) {
       LOG(INFO) << "Framework " << id << " at " << pid.str() << " disconnected";

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -8,6 +9,7 @@
 #include <mesos/scheduler/scheduler.pb.h>
 
 #include "common/master_flags.hpp"
+#include "master/registrar.hpp"
 #include "master/state.hpp"
 #include "runtime/event_loop.hpp"
 #include "wire/dispatcher.hpp"
@@ -50,6 +52,10 @@ class Master {
   template <class M>
   void send(const wire::Pid& to, const M& message);
   double now() const { return loop_.clock().unixSeconds(); }
+  // loop_.schedule() / loop_.post() of work on this master: it does not run if the master
+  // is gone by then (a master can be replaced on a running loop, e.g. a restart in tests).
+  runtime::TimerId after(runtime::Duration delay, std::function<void()> fn);
+  void defer(std::function<void()> fn);
 
   // --- frameworks (frameworks.cpp)
   void handleCall(const wire::Pid& from, mesos::scheduler::Call&& call);
@@ -130,7 +136,34 @@ class Master {
   // --- endpoints (http.cpp)
   void installEndpoints();
 
+  // --- registry and master failover (recovery.cpp; spec §3.16, §3.17)
+  // Opens the registry, records this master and takes the agents it lists as "recovered":
+  // known, not yet re-registered. False (logged) if the registry cannot be read.
+  bool recoverRegistry();
+  // After --agent_reregister_timeout: recovered agents that did not come back are marked
+  // unreachable (or the master exits past --recovery_agent_removal_limit).
+  void recoveredAgentsTimeout(size_t recovered_total);
+  // Whether reconciliation of an unknown task must stay unanswered (spec §3.9 case 2).
+  bool awaitingRecoveredAgent(const std::string& agent_id) const;
+
+  // --- framework authentication, CRAM-MD5 (authentication.cpp; spec §2.3, §3.2, §10.1)
+  struct AuthenticationState;
+  // From start(): loads --credentials and sets up the authenticator.
+  void initializeAuthentication();
+  // AuthenticateMessage from the authenticatee `from` on behalf of `pid`.
+  void authenticate(const wire::Pid& from, const wire::Pid& pid);
+  // True when `pid` is being authenticated; `retry` then runs once that ends in success or
+  // refusal (it is dropped on error, timeout or a newer attempt).
+  bool deferWhileAuthenticating(const wire::Pid& pid, std::function<void()> retry);
+  // The SUBSCRIBE checks of --authenticate_frameworks and of the principal (Mesos's texts);
+  // fills in an empty principal from the authentication. nullopt: allowed.
+  std::optional<std::string> checkFrameworkAuthentication(const wire::Pid& from,
+                                                          mesos::FrameworkInfo* info);
+  // Forgets the authentication of a pid that went away.
+  void forgetAuthentication(const wire::Pid& pid);
+
   runtime::EventLoop& loop_;
+  std::shared_ptr<char> alive_ = std::make_shared<char>();
   wire::Transport& transport_;
   MasterFlags flags_;
   std::vector<std::pair<std::string, std::string>> flag_values_;
@@ -141,6 +174,10 @@ class Master {
   wire::Dispatcher observer_dispatcher_;
   std::unique_ptr<allocator::Allocator> allocator_;
   std::unique_ptr<HttpEndpoints> endpoints_;
+  std::unique_ptr<Registrar> registrar_;
+  std::map<std::string, mesos::SlaveInfo> recovered_agents_;  // from the registry, not back yet
+  std::map<std::string, double> gone_agents_;                  // agent id → time
+  std::shared_ptr<AuthenticationState> authentication_;  // shared_ptr: defined in its .cpp
 
   uint64_t next_framework_ = 0;
   uint64_t next_offer_ = 0;

@@ -15,7 +15,7 @@ void Master::scheduleAllocation() {
     return;
   }
   allocation_pending_ = true;
-  loop_.post([this] {
+  defer([this] {
     allocation_pending_ = false;
     allocate();
   });
@@ -77,7 +77,7 @@ void Master::allocate() {
     }
     const std::string offer_id = offer.id().value();
     if (flags_.offer_timeout) {
-      state.timer = loop_.schedule(*flags_.offer_timeout, [this, offer_id] {
+      state.timer = after(*flags_.offer_timeout, [this, offer_id] {
         if (offers_.count(offer_id)) {
           LOG(INFO) << "Offer " << offer_id << " timed out; rescinding it";
           rescindOffer(offer_id, true);

@@ -267,12 +267,20 @@ void Master::reconcile(FrameworkState& framework, const std::vector<mesos::TaskS
     mesos::TaskState state = mesos::TASK_UNKNOWN;
     std::string message = "Reconciliation: Task is unknown";
     const std::string agent_id = entry.has_slave_id() ? entry.slave_id().value() : "";
+    if (awaitingRecoveredAgent(agent_id)) {
+      // Its agent (or, with no agent named, some agent) is known from the registry but has
+      // not re-registered since the master failed over: no answer, the framework retries.
+      continue;
+    }
     if (!agent_id.empty() && lookupAgent(agent_id) != nullptr) {
       state = mesos::TASK_GONE;
       message = "Reconciliation: Task is unknown to the agent";
     } else if (!agent_id.empty() && unreachable_agents_.count(agent_id)) {
       state = mesos::TASK_UNREACHABLE;
       message = "Reconciliation: Task is unreachable";
+    } else if (!agent_id.empty() && gone_agents_.count(agent_id)) {
+      state = mesos::TASK_GONE_BY_OPERATOR;
+      message = "Reconciliation: Task is gone";
     }
     mesos::TaskStatus s;
     *s.mutable_task_id() = entry.task_id();

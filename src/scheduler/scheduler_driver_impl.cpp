@@ -2,6 +2,7 @@
 
 #include <glog/logging.h>
 
+#include <cctype>
 #include <future>
 #include <set>
 
@@ -112,10 +113,30 @@ mesos::Status SchedulerDriverImpl::start() {
     return status_;
   }
 
-  if (credential_) {
-    LOG(WARNING) << "A credential was given but Keel's scheduler driver does not "
-                    "authenticate yet; subscribing without authentication";
+  // Authentication flags (Mesos's src/sched/flags.hpp); used only with a credential.
+  const std::pair<const char*, runtime::Duration*> auth_durations[] = {
+      {"authentication_backoff_factor", &options.authentication_backoff_factor},
+      {"authentication_timeout_min", &options.authentication_timeout_min},
+      {"authentication_timeout_max", &options.authentication_timeout_max}};
+  for (const auto& [name, target] : auth_durations) {
+    std::string env = "MESOS_" + std::string(name);
+    for (auto& c : env) {
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    if (auto value = deps_.getenv(env)) {
+      if (!runtime::parseDuration(*value, target)) {
+        abortWithError("Failed to load flag '" + std::string(name) + "': cannot parse '" +
+                       *value + "' as a duration");
+        return status_;
+      }
+    }
   }
+  if (auto value = deps_.getenv("MESOS_AUTHENTICATEE"); value && *value != "crammd5") {
+    abortWithError("Could not create authenticatee module '" + *value +
+                   "': Keel only has the default 'crammd5' authenticatee");
+    return status_;
+  }
+  options.credential = credential_;
 
   runtime::Clock& clock = deps_.clock != nullptr ? *deps_.clock : runtime::RealClock::instance();
   auto loop = std::make_unique<runtime::EventLoop>(clock);

@@ -54,7 +54,11 @@ SchedulerProcess::SchedulerProcess(std::string id, wire::Pid master,
       implicit_acknowledgements_(options.implicit_acknowledgements),
       backoff_factor_(options.registration_backoff_factor),
       framework_(std::move(options.framework)),
-      suppressed_roles_(options.suppressed_roles.begin(), options.suppressed_roles.end()) {
+      suppressed_roles_(options.suppressed_roles.begin(), options.suppressed_roles.end()),
+      credential_(std::move(options.credential)),
+      authentication_backoff_factor_(options.authentication_backoff_factor),
+      authentication_timeout_min_(options.authentication_timeout_min),
+      authentication_timeout_max_(options.authentication_timeout_max) {
   failover_ = framework_.has_id() && !framework_.id().value().empty();
   if (!uniform01_) {
     auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
@@ -72,6 +76,10 @@ void SchedulerProcess::initialize() {
                                  [this](const wire::Pid& peer) { exited(peer); }});
   initialized_ = true;
   LOG(INFO) << "Scheduler " << self_.str() << " registering with master " << master_.str();
+  if (credential_) {
+    startAuthentication();  // registration follows a successful authentication
+    return;
+  }
   doReliableRegistration(backoff_factor_);
 }
 
@@ -146,6 +154,15 @@ void SchedulerProcess::exited(const wire::Pid& peer) {
   connected_ = false;
   if (was_connected) {
     scheduler_->disconnected(driver_);
+  }
+  // The master forgets our authentication with the connection: authenticate afresh,
+  // unless an attempt is under way (its timeout paces the retries).
+  if (credential_) {
+    if (!authenticatee_ && !retry_authentication_) {
+      cancelRegistrationTimer();
+      startAuthentication();
+    }
+    return;
   }
   // Re-subscribe to the same master. If a retry is already scheduled it keeps the
   // backoff going: a master that stays down must not be hammered.
@@ -369,6 +386,7 @@ void SchedulerProcess::stop(bool failover) {
   }
   LOG(INFO) << "Stopping framework " << framework_.id().value();
   cancelRegistrationTimer();
+  cancelAuthentication();
   if (connected_ && !failover && !terminated_) {
     send(master_, newCall(Call::TEARDOWN));
   }
@@ -383,6 +401,7 @@ void SchedulerProcess::stop(bool failover) {
 void SchedulerProcess::abort() {
   LOG(INFO) << "Aborting framework " << framework_.id().value();
   cancelRegistrationTimer();
+  cancelAuthentication();
   if (connected_ && !terminated_) {
     internal::DeactivateFrameworkMessage message;
     *message.mutable_framework_id() = framework_.id();

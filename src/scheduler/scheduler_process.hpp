@@ -3,6 +3,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -12,6 +13,7 @@
 #include <mesos/mesos.pb.h>
 #include <mesos/scheduler/scheduler.pb.h>
 
+#include "authentication/authenticatee.hpp"
 #include "runtime/event_loop.hpp"
 #include "wire/dispatcher.hpp"
 #include "wire/transport.hpp"
@@ -32,9 +34,17 @@ struct SchedulerProcessOptions {
   bool implicit_acknowledgements = true;
   // The first registration backoff bound (Mesos flag registration_backoff_factor).
   runtime::Duration registration_backoff_factor = std::chrono::seconds(2);
-  // A uniform random number in [0, 1], drawn for every registration retry delay.
-  // Null: a private generator seeded from std::random_device.
+  // A uniform random number in [0, 1], drawn for every registration retry delay and every
+  // authentication timeout. Null: a private generator seeded from std::random_device.
   std::function<double()> uniform01;
+  // With a credential the driver authenticates (CRAM-MD5) before every (re)subscription
+  // (mesos-spec §2.3). Each attempt's timeout is drawn uniformly from [min, max'], where
+  // max' starts at min(timeout_min + backoff_factor * 2, timeout_max) and, after each
+  // failed or timed-out attempt, becomes min(min + 2 * (max' - min), timeout_max).
+  std::optional<mesos::Credential> credential;
+  runtime::Duration authentication_backoff_factor = std::chrono::seconds(1);
+  runtime::Duration authentication_timeout_min = std::chrono::seconds(5);
+  runtime::Duration authentication_timeout_max = std::chrono::minutes(1);
 };
 
 // The v0 scheduler driver's state machine (docs: mesos-spec §2.3-2.5): subscribes to
@@ -101,6 +111,15 @@ class SchedulerProcess {
   void doReliableRegistration(runtime::Duration max_backoff);
   void cancelRegistrationTimer();
 
+  // Authentication (scheduler_authentication.cpp). The first attempt's range; an attempt;
+  // its end (success → registration; refusal → error(); error/timeout → next attempt).
+  void startAuthentication();
+  void authenticate(runtime::Duration min_timeout, runtime::Duration max_timeout);
+  void authenticationFinished(auth::AuthenticateeResult result, runtime::Duration min_timeout,
+                              runtime::Duration max_timeout);
+  void authenticationTimedOut();
+  void cancelAuthentication();
+
   void registered(const wire::Pid& from, const mesos::internal::FrameworkRegisteredMessage& m);
   void reregistered(const wire::Pid& from, const mesos::internal::FrameworkReregisteredMessage& m);
   void resourceOffers(const wire::Pid& from, const mesos::internal::ResourceOffersMessage& m);
@@ -143,6 +162,17 @@ class SchedulerProcess {
   bool failover_ = false;
   bool send_update_framework_on_connect_ = false;
   std::optional<runtime::TimerId> registration_timer_;
+
+  // Authentication state (see SchedulerProcessOptions::credential).
+  const std::optional<mesos::Credential> credential_;
+  const runtime::Duration authentication_backoff_factor_;
+  const runtime::Duration authentication_timeout_min_;
+  const runtime::Duration authentication_timeout_max_;
+  std::unique_ptr<auth::CramMd5Authenticatee> authenticatee_;  // the attempt in progress
+  std::unique_ptr<auth::CramMd5Authenticatee> retired_authenticatee_;  // freed next attempt
+  std::optional<runtime::TimerId> authentication_timer_;
+  // An attempt ended in an error: the next one starts when its timeout expires.
+  std::function<void()> retry_authentication_;
 
   // Offer id -> agent id -> agent pid, from ResourceOffersMessage.pids.
   std::map<std::string, std::map<std::string, wire::Pid>> saved_offers_;

@@ -94,6 +94,41 @@ TEST_P(ClusterTest, KillRunningTask) {
   id.set_value("sleeper");
   EXPECT_EQ(driver_->killTask(id), mesos::DRIVER_RUNNING);
   EXPECT_TRUE(scheduler_.awaitState("sleeper", mesos::TASK_KILLED));
+  // No TASK_KILLING for a framework without TASK_KILLING_STATE.
+  EXPECT_FALSE(scheduler_.next(
+      "update", [](const auto& e) { return e.status.state() == mesos::TASK_KILLING; },
+      milliseconds(0)));
+}
+
+// Ensures TASK_KILLING is sent before TASK_KILLED only to a framework that opted in with
+// TASK_KILLING_STATE (and the plain kill above never saw one).
+TEST_P(ClusterTest, KillingStateOnlyWhenOptedIn) {
+  auto info = frameworkInfo();
+  info.add_capabilities()->set_type(mesos::FrameworkInfo::Capability::TASK_KILLING_STATE);
+  auto offer = startAndOffer(info);
+  driver_->launchTasks(offer.id(), {commandTask(offer, "polite", "sleep 1000")});
+  ASSERT_TRUE(scheduler_.awaitState("polite", mesos::TASK_RUNNING));
+  mesos::TaskID id;
+  id.set_value("polite");
+  driver_->killTask(id);
+  EXPECT_TRUE(scheduler_.awaitState("polite", mesos::TASK_KILLING));
+  EXPECT_TRUE(scheduler_.awaitState("polite", mesos::TASK_KILLED));
+}
+
+// Ensures a task that ignores SIGTERM is SIGKILLed once its kill policy's grace period is
+// over, and that the grace period given to killTask's KILL (through the v0 driver: none, so
+// the task's own policy) is what counts.
+TEST_P(ClusterTest, KillPolicyGracePeriodThenSigkill) {
+  auto offer = startAndOffer();
+  auto task = commandTask(offer, "stubborn", "trap '' TERM; while true; do sleep 1; done");
+  task.mutable_kill_policy()->mutable_grace_period()->set_nanoseconds(500'000'000);
+  driver_->launchTasks(offer.id(), {task});
+  ASSERT_TRUE(scheduler_.awaitState("stubborn", mesos::TASK_RUNNING));
+  mesos::TaskID id;
+  id.set_value("stubborn");
+  driver_->killTask(id);
+  auto killed = scheduler_.awaitState("stubborn", mesos::TASK_KILLED, milliseconds(15000));
+  ASSERT_TRUE(killed) << "the task ignores SIGTERM: only SIGKILL after the grace period ends it";
 }
 
 // Ensures an invalid launch is answered by the master with TASK_ERROR.
@@ -166,7 +201,9 @@ TEST_P(ClusterTest, StopTearsDown) {
 // Ensures several tasks spread over two agents all finish (the demo's shape, in small).
 TEST_P(ClusterTest, ManyTasksOverTwoAgents) {
   cluster_.reset();
-  cluster_ = makeCluster(GetParam(), ClusterOptions{2});
+  ClusterOptions two_agents;
+  two_agents.agents = 2;
+  cluster_ = makeCluster(GetParam(), two_agents);
   RecordingScheduler scheduler;
   mesos::MesosSchedulerDriver driver(&scheduler, frameworkInfo(), cluster_->masterAddress());
   ASSERT_EQ(driver.start(), mesos::DRIVER_RUNNING);

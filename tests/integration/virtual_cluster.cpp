@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <filesystem>
@@ -131,12 +132,16 @@ VirtualCluster::VirtualCluster(Options options) {
   work_dir_ = tmpl;
   launcher_ = std::make_unique<Launcher>(*this);
 
-  std::vector<std::string> margs = {"keel-master", "--ip=127.0.0.1", "--port=5050",
-                                    "--registry=in_memory"};
+  std::vector<std::string> margs = {"keel-master", "--ip=127.0.0.1", "--port=5050"};
+  const bool registry_given =
+      std::any_of(options.master_flags.begin(), options.master_flags.end(),
+                  [](const std::string& f) { return f.rfind("--registry=", 0) == 0; });
+  if (!registry_given) margs.push_back("--registry=in_memory");
   margs.insert(margs.end(), options.master_flags.begin(), options.master_flags.end());
   auto margv = argvOf(margs);
   auto mflags = loadMasterFlags(static_cast<int>(margs.size()), margv.data(), nullptr, nullptr);
   if (!mflags) throw std::runtime_error(mflags.message());
+  master_flags_ = std::make_unique<MasterFlags>(*mflags);
   master_loop_ = std::make_unique<runtime::EventLoop>(clock_);
   master_transport_ = network_.createTransport(*master_loop_);
   master_address_ = master_transport_->address();
@@ -226,6 +231,18 @@ VirtualCluster::~VirtualCluster() {
   master_loop_.reset();
   std::error_code ec;
   std::filesystem::remove_all(work_dir_, ec);
+}
+
+void VirtualCluster::restartMaster() {
+  network_.kill(master_address_);
+  settle();
+  onLoopOf(*master_loop_, [this] {
+    master_.reset();
+    master_ = std::make_unique<master::Master>(*master_loop_, *master_transport_, *master_flags_);
+  });
+  network_.revive(master_address_);
+  onLoopOf(*master_loop_, [this] { master_->start(); });
+  settle();
 }
 
 void VirtualCluster::setFilter(std::function<wire::FilterAction(const wire::Message&)> filter) {

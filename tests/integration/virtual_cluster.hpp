@@ -104,6 +104,10 @@ class VirtualCluster {
 
   // --- master and agents. onMaster/onAgent run `fn` on that loop and return its result.
   master::Master& master() { return *master_; }
+  // Replaces the master by a new one with the same flags at the same address (a master
+  // restart): the old one's connections break first, so agents and drivers see it go.
+  // Its registry survives only if the flags give a durable one.
+  void restartMaster();
   runtime::EventLoop& masterLoop() { return *master_loop_; }
   std::string masterAddress() const { return master_address_; }
   wire::Pid masterPid() const { return master_pid_; }
@@ -202,6 +206,7 @@ class VirtualCluster {
   std::unique_ptr<runtime::EventLoop> master_loop_;
   std::unique_ptr<wire::InProcTransport> master_transport_;
   std::unique_ptr<master::Master> master_;
+  std::unique_ptr<MasterFlags> master_flags_;
   std::string master_address_;
   wire::Pid master_pid_;
   std::vector<std::unique_ptr<AgentNode>> agents_;

@@ -112,9 +112,9 @@ TEST(MasterFlagsTest, Defaults) {
   EXPECT_EQ(flags->max_completed_tasks_per_framework, 1000);
   EXPECT_TRUE(flags->root_submissions);
   EXPECT_FALSE(flags->authenticate_frameworks);
-  // replicated_log is accepted but runs in memory, with a warning saying so.
-  ASSERT_EQ(set.warnings().size(), 1u);
-  EXPECT_NE(set.warnings()[0].find("replicated_log"), std::string::npos);
+  // replicated_log (the default) is durable now: no warning.
+  EXPECT_EQ(flags->registry, "replicated_log");
+  EXPECT_TRUE(set.warnings().empty());
 }
 
 // Ensures a few dozen well-known Mesos master flags are all accepted.

@@ -1,0 +1,174 @@
+#include "master/registrar.hpp"
+
+#include <fcntl.h>
+#include <glog/logging.h>
+#include <mesos/internal/registry.pb.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace keel::master {
+
+namespace {
+
+Status writeAll(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::error(std::strerror(errno));
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Status::ok();
+}
+
+// Replaces `path` with `data` so that a crash leaves either the old or the new content.
+Status writeAtomically(const std::string& path, const std::string& data) {
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::error("Failed to open " + tmp + ": " + std::strerror(errno));
+  Status s = writeAll(fd, data);
+  if (s.isOk() && ::fsync(fd) != 0) s = Status::error(std::strerror(errno));
+  ::close(fd);
+  if (!s.isOk()) return Status::error("Failed to write " + tmp + ": " + s.message());
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    return Status::error("Failed to rename " + tmp + ": " + std::strerror(errno));
+  }
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return Status::ok();
+}
+
+template <class List, class Pred>
+void eraseIf(List* list, Pred pred) {
+  for (int i = list->size() - 1; i >= 0; --i) {
+    if (pred(list->Get(i))) list->DeleteSubrange(i, 1);
+  }
+}
+
+mesos::TimeInfo timeInfo(double seconds) {
+  mesos::TimeInfo t;
+  t.set_nanoseconds(static_cast<int64_t>(std::llround(seconds * 1e9)));
+  return t;
+}
+
+}  // namespace
+
+Registrar::Registrar(runtime::EventLoop& loop, std::string path)
+    : loop_(loop), path_(std::move(path)), registry_(std::make_unique<mesos::internal::Registry>()) {}
+
+Registrar::~Registrar() {
+  // What was queued still reaches the disk; its callbacks belonged to the master that is
+  // going away and do not run.
+  if (dirty_ && durable()) {
+    std::string data;
+    registry_->SerializeToString(&data);
+    if (Status s = writeAtomically(path_, data); !s.isOk()) {
+      LOG(ERROR) << "Failed to write the registry on shutdown: " << s.message();
+    }
+  }
+}
+
+Result<std::unique_ptr<Registrar>> Registrar::open(runtime::EventLoop& loop,
+                                                   const std::string& kind,
+                                                   const std::string& work_dir) {
+  if (kind == "in_memory") {
+    return std::unique_ptr<Registrar>(new Registrar(loop, ""));
+  }
+  if (work_dir.empty()) {
+    return Status::error("--work_dir needed for a durable registry");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(work_dir, ec);
+  if (ec) return Status::error("Failed to create " + work_dir + ": " + ec.message());
+  std::unique_ptr<Registrar> r(new Registrar(loop, work_dir + "/registry"));
+  std::ifstream in(r->path_, std::ios::binary);
+  if (in) {
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    if (!r->registry_->ParseFromString(buffer.str())) {
+      return Status::error("Failed to recover the registry: " + r->path_ +
+                           " is not a valid registry");
+    }
+  }
+  return r;
+}
+
+void Registrar::apply(Mutation mutation, std::function<void()> done) {
+  mutation(*registry_);
+  dirty_ = true;
+  if (done) pending_.push_back(std::move(done));
+  if (!flush_posted_) {
+    flush_posted_ = true;
+    loop_.post([this, alive = std::weak_ptr<char>(alive_)] {
+      if (!alive.lock()) return;
+      flush_posted_ = false;
+      if (Status s = flush(); !s.isOk()) {
+        LOG(FATAL) << "Failed to update the registry: " << s.message();
+      }
+    });
+  }
+}
+
+Status Registrar::flush() {
+  if (dirty_ && durable()) {
+    std::string data;
+    registry_->SerializeToString(&data);
+    RETURN_IF_ERROR(writeAtomically(path_, data));
+  }
+  dirty_ = false;
+  std::vector<std::function<void()>> callbacks;
+  callbacks.swap(pending_);
+  for (auto& callback : callbacks) callback();
+  return Status::ok();
+}
+
+Registrar::Mutation Registrar::admit(const mesos::SlaveInfo& info) {
+  return [info](mesos::internal::Registry& r) {
+    auto* slaves = r.mutable_slaves()->mutable_slaves();
+    eraseIf(slaves, [&](const auto& s) { return s.info().id().value() == info.id().value(); });
+    *slaves->Add()->mutable_info() = info;
+  };
+}
+
+Registrar::Mutation Registrar::update(const mesos::SlaveInfo& info) { return admit(info); }
+
+Registrar::Mutation Registrar::markUnreachable(const std::string& agent_id, double time) {
+  return [agent_id, time](mesos::internal::Registry& r) {
+    eraseIf(r.mutable_slaves()->mutable_slaves(),
+            [&](const auto& s) { return s.info().id().value() == agent_id; });
+    auto* unreachable = r.mutable_unreachable()->mutable_slaves();
+    eraseIf(unreachable, [&](const auto& s) { return s.id().value() == agent_id; });
+    auto* entry = unreachable->Add();
+    entry->mutable_id()->set_value(agent_id);
+    *entry->mutable_timestamp() = timeInfo(time);
+  };
+}
+
+Registrar::Mutation Registrar::markReachable(const mesos::SlaveInfo& info) {
+  return [info](mesos::internal::Registry& r) {
+    eraseIf(r.mutable_unreachable()->mutable_slaves(),
+            [&](const auto& s) { return s.id().value() == info.id().value(); });
+    admit(info)(r);
+  };
+}
+
+Registrar::Mutation Registrar::remove(const std::string& agent_id) {
+  return [agent_id](mesos::internal::Registry& r) {
+    eraseIf(r.mutable_slaves()->mutable_slaves(),
+            [&](const auto& s) { return s.info().id().value() == agent_id; });
+  };
+}
+
+}  // namespace keel::master
