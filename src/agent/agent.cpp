@@ -20,21 +20,10 @@ namespace {
 // Mesos's REGISTER_RETRY_INTERVAL_MAX.
 constexpr runtime::Duration kRegisterRetryMax = std::chrono::minutes(1);
 
-// The capabilities a Mesos 1.12 agent advertises, in the order it sends them.
-constexpr mesos::SlaveInfo::Capability::Type kCapabilities[] = {
-    mesos::SlaveInfo::Capability::MULTI_ROLE,
-    mesos::SlaveInfo::Capability::HIERARCHICAL_ROLE,
-    mesos::SlaveInfo::Capability::RESERVATION_REFINEMENT,
-    mesos::SlaveInfo::Capability::RESOURCE_PROVIDER,
-    mesos::SlaveInfo::Capability::RESIZE_VOLUME,
-    mesos::SlaveInfo::Capability::AGENT_OPERATION_FEEDBACK,
-    mesos::SlaveInfo::Capability::AGENT_DRAINING,
-    mesos::SlaveInfo::Capability::TASK_RESOURCE_LIMITS,
-};
 
 template <class M>
 void addCapabilities(M* message) {
-  for (auto type : kCapabilities) {
+  for (auto type : kAgentCapabilities) {
     message->add_agent_capabilities()->set_type(type);
   }
 }
@@ -501,10 +490,12 @@ void Agent::onShutdownMessage(const wire::Pid& from, const mesos::internal::Shut
   });
 }
 
-void Agent::shutdown(const std::string& reason, std::function<void()> done) {
+void Agent::shutdown(const std::string& reason, std::function<void()> done,
+                     bool keep_checkpointed) {
   state_ = State::kTerminating;
   shutdown_reason_ = reason;
   shutdown_done_ = std::move(done);
+  keep_checkpointed_ = keep_checkpointed;
   for (runtime::TimerId* id : {&registration_timer_, &ping_timer_}) {
     if (*id != 0) {
       loop_.cancel(*id);
@@ -514,7 +505,7 @@ void Agent::shutdown(const std::string& reason, std::function<void()> done) {
   status_updates_->pause();
   std::vector<FrameworkRecord*> all;
   for (auto& [fid, framework] : frameworks_) {
-    all.push_back(framework.get());
+    if (!keep_checkpointed || !framework->info.checkpoint()) all.push_back(framework.get());
   }
   for (FrameworkRecord* framework : all) {
     shutdownFramework(*framework);
@@ -527,6 +518,9 @@ void Agent::maybeFinishShutdown() {
     return;
   }
   for (const auto& [fid, framework] : frameworks_) {
+    if (keep_checkpointed_ && framework->info.checkpoint()) {
+      continue;  // left running for the next agent
+    }
     if (!framework->executors.empty()) {
       return;
     }

@@ -25,6 +25,19 @@
 
 namespace keel::agent {
 
+// The capabilities the agent advertises, in Mesos 1.12's order. RESOURCE_PROVIDER,
+// RESIZE_VOLUME and AGENT_OPERATION_FEEDBACK are left out on purpose: with them a Mesos
+// master sends ApplyOperationMessage (with operation feedback) instead of
+// CheckpointResourcesMessage for RESERVE/CREATE/..., and Keel's agent has no resource
+// providers.
+inline constexpr mesos::SlaveInfo::Capability::Type kAgentCapabilities[] = {
+    mesos::SlaveInfo::Capability::MULTI_ROLE,
+    mesos::SlaveInfo::Capability::HIERARCHICAL_ROLE,
+    mesos::SlaveInfo::Capability::RESERVATION_REFINEMENT,
+    mesos::SlaveInfo::Capability::AGENT_DRAINING,
+    mesos::SlaveInfo::Capability::TASK_RESOURCE_LIMITS,
+};
+
 // The agent: registers with the master, launches executors for the tasks it is sent,
 // relays their status updates reliably and serves /slave(1)/{state,flags,health}.
 //
@@ -75,7 +88,13 @@ class Agent {
   // Shuts every framework's executors down (ShutdownExecutorMessage, the grace period,
   // then SIGKILL), then calls `done` on the loop once no executor is left. The agent
   // stops (re)registering. Also what a ShutdownMessage from the master does.
-  void shutdown(const std::string& reason, std::function<void()> done);
+  //
+  // With `keep_checkpointed` (what keel-agent does on SIGTERM/SIGINT, as Mesos's agent does
+  // when its process terminates) only frameworks without checkpointing are shut down: the
+  // executors of checkpointing frameworks keep running for the next agent to recover, and
+  // `done` runs once the others are gone.
+  void shutdown(const std::string& reason, std::function<void()> done,
+                bool keep_checkpointed = false);
 
   // Called (on the loop) when the master told the agent to shut down and it has; the
   // daemon should exit. Optional.
@@ -147,6 +166,10 @@ class Agent {
                              const mesos::internal::CheckpointResourcesMessage& m);
   Status applyCheckpointedResources(const Resources& checkpointed);
   void syncPersistentVolumes(const Resources& before, const Resources& after);
+  // Makes each persistent volume among `resources` appear in the executor's sandbox at its
+  // (relative) container path, as a symlink to <work_dir>/volumes/roles/<role>/<id>.
+  void linkVolumes(const ExecutorRecord& executor,
+                   const google::protobuf::RepeatedPtrField<mesos::Resource>& resources);
   bool checkpointing(const FrameworkRecord& framework) const;
   void checkpointFramework(const FrameworkRecord& framework);
   void checkpointExecutor(const FrameworkRecord& framework, const ExecutorRecord& executor);
@@ -245,6 +268,7 @@ class Agent {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards launcher callbacks
 
   std::function<void()> shutdown_done_;
+  bool keep_checkpointed_ = false;
   std::function<void(const std::string&)> on_terminated_;
   bool terminate_after_shutdown_ = false;
   std::string shutdown_reason_;

@@ -225,3 +225,38 @@ void Agent::syncPersistentVolumes(const Resources& before, const Resources& afte
 }
 
 }  // namespace keel::agent
+
+namespace keel::agent {
+
+void Agent::linkVolumes(const ExecutorRecord& executor,
+                        const google::protobuf::RepeatedPtrField<mesos::Resource>& resources) {
+  for (const auto& volume : resources) {
+    if (!isPersistentVolume(volume) || !volume.disk().has_volume()) {
+      continue;
+    }
+    const std::string& container_path = volume.disk().volume().container_path();
+    std::string source = volumePath(work_dir_, volume);
+    // Without a mount namespace a volume can only appear inside the sandbox, as with Mesos's
+    // posix filesystem isolator: relative container paths that stay below the sandbox.
+    if (source.empty() || container_path.empty() || container_path.front() == '/' ||
+        container_path.find("..") != std::string::npos) {
+      LOG(WARNING) << "Not linking persistent volume " << toString(volume)
+                   << ": its container path must be relative to the sandbox";
+      continue;
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(source, ec);
+    std::filesystem::path target = std::filesystem::path(executor.directory) / container_path;
+    if (std::filesystem::is_symlink(target, ec)) {
+      continue;  // linked for an earlier task of this executor
+    }
+    std::filesystem::create_directories(target.parent_path(), ec);
+    std::filesystem::create_directory_symlink(source, target, ec);
+    if (ec) {
+      LOG(ERROR) << "Failed to link persistent volume " << source << " at " << target.string()
+                 << ": " << ec.message();
+    }
+  }
+}
+
+}  // namespace keel::agent

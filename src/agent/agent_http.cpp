@@ -283,14 +283,7 @@ std::string Agent::stateJson() const {
   w.field("hostname", info_.hostname());
   w.key("capabilities");
   w.beginArray();
-  for (auto type :
-       {mesos::SlaveInfo::Capability::MULTI_ROLE, mesos::SlaveInfo::Capability::HIERARCHICAL_ROLE,
-        mesos::SlaveInfo::Capability::RESERVATION_REFINEMENT,
-        mesos::SlaveInfo::Capability::RESOURCE_PROVIDER,
-        mesos::SlaveInfo::Capability::RESIZE_VOLUME,
-        mesos::SlaveInfo::Capability::AGENT_OPERATION_FEEDBACK,
-        mesos::SlaveInfo::Capability::AGENT_DRAINING,
-        mesos::SlaveInfo::Capability::TASK_RESOURCE_LIMITS}) {
+  for (auto type : kAgentCapabilities) {
     w.value(capabilityName(type));
   }
   w.endArray();

@@ -318,6 +318,7 @@ void Agent::sendTaskToExecutor(FrameworkRecord& framework, ExecutorRecord& execu
   executor.launched_tasks[task.task_id().value()] =
       createTask(task, framework.info.id(), info_.id());
   executor.ever_sent_task = true;
+  linkVolumes(executor, task.resources());
   mesos::internal::RunTaskMessage message;
   message.mutable_framework()->CopyFrom(framework.info);
   message.set_pid(framework.scheduler_pid ? framework.scheduler_pid->str() : wire::Pid().str());

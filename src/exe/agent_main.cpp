@@ -163,10 +163,13 @@ int main(int argc, char** argv) {
     cv.wait(lock, [&] { return finished; });
   }
   if (!terminated_by_master) {
-    // Executors of an agent that goes away cannot be recovered yet, so they go too.
+    // As Mesos's agent does when it terminates: executors of checkpointing frameworks
+    // stay for the next agent to recover (--recover=reconnect); the others are shut down.
     std::promise<void> done;
     auto shut = done.get_future();
-    loop.post([&] { agent->shutdown("agent terminating", [&] { done.set_value(); }); });
+    loop.post([&] {
+      agent->shutdown("agent terminating", [&] { done.set_value(); }, /*keep_checkpointed=*/true);
+    });
     auto limit = flags->executor_shutdown_grace_period + std::chrono::seconds(5);
     if (shut.wait_for(limit) != std::future_status::ready) {
       LOG(WARNING) << "Executors did not all exit in time";

@@ -90,18 +90,28 @@ class AgentRecoveryTest : public ::testing::Test {
         .has_value();
   }
 
+  // Launches a checkpointed task, stops keel-agent with `signal`, restarts it and checks
+  // that the task is still there.
+  void survivesRestart(int signal);
+
   std::unique_ptr<ProcessCluster> cluster_;
   RecordingScheduler scheduler_;
   std::unique_ptr<mesos::MesosSchedulerDriver> driver_;
 };
 
-TEST_F(AgentRecoveryTest, CheckpointedTaskSurvivesAgentRestart) {
-  // Ensures a checkpointing framework's task keeps running across a SIGKILL and restart
-  // of keel-agent: no TASK_LOST, reconciliation says TASK_RUNNING, killTask still works.
+// Ensures a checkpointing framework's task keeps running across a SIGKILL and restart
+// of keel-agent: no TASK_LOST, reconciliation says TASK_RUNNING, killTask still works.
+TEST_F(AgentRecoveryTest, CheckpointedTaskSurvivesAgentRestart) { survivesRestart(SIGKILL); }
+
+// Ensures the same across a SIGTERM: like Mesos's agent, keel-agent leaves the executors of
+// checkpointing frameworks running when it terminates.
+TEST_F(AgentRecoveryTest, CheckpointedTaskSurvivesAgentTermination) { survivesRestart(SIGTERM); }
+
+void AgentRecoveryTest::survivesRestart(int signal) {
   ASSERT_TRUE(launchSleeper(true));
   pid_t executor = executorPid();
   ASSERT_GT(executor, 1);
-  cluster_->killAgent(0);
+  cluster_->killAgent(0, signal);
   ASSERT_TRUE(activatedAgents(0));
   EXPECT_TRUE(processAlive(executor));
   cluster_->restartAgent(0);

@@ -345,10 +345,10 @@ pid_t ProcessCluster::spawnAgent(size_t i, const std::vector<std::string>& extra
   return spawnLogged(args, work_dir_ + "/agent-" + std::to_string(i) + ".log");
 }
 
-void ProcessCluster::killAgent(size_t i) {
+void ProcessCluster::killAgent(size_t i, int signal) {
   pid_t& pid = agents_.at(i);
   if (pid <= 0) return;
-  kill(pid, SIGKILL);
+  kill(pid, signal);
   waitpid(pid, nullptr, 0);
   pid = -1;
 }

@@ -4,6 +4,8 @@
 // loop and its own loopback TCP port, exactly as separate daemons would be; executors are
 // real processes (keel-executor and the example executor from the build tree).
 
+#include <signal.h>
+
 #include <mesos/scheduler.hpp>
 
 #include <chrono>
@@ -80,8 +82,9 @@ class ProcessCluster : public ClusterBase {
   // The --work_dir of keel-agent i.
   std::string agentWorkDir(size_t i) const { return work_dir_ + "/agent-" + std::to_string(i); }
 
-  // SIGKILLs keel-agent i and reaps it; its executors (separate sessions) live on.
-  void killAgent(size_t i);
+  // Sends `signal` to keel-agent i and reaps it; executors (separate sessions) of
+  // checkpointing frameworks live on.
+  void killAgent(size_t i, int signal = SIGKILL);
   // Starts keel-agent i again with its port and work_dir, plus `extra_flags`.
   void restartAgent(size_t i, const std::vector<std::string>& extra_flags = {});
   // Waits for keel-agent i to exit by itself and reaps it: its wait status, or nullopt

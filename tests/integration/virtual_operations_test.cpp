@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "cluster.hpp"
 #include "common/resources.hpp"
 #include "virtual_cluster.hpp"
@@ -92,6 +94,23 @@ TEST(VirtualOperations, ReserveCreateLaunchDestroyUnreserve) {
   driver->launchTasks({offer->id()}, {task}, noFilter());
   c.settle();
   ASSERT_TRUE(takeUpdate(s, "on-reserved", mesos::TASK_RUNNING));
+
+  // The agent was told: its checkpointed resources hold the reservation and the volume, and
+  // the volume shows in the task's sandbox at its container path.
+  const auto [checkpointed, sandbox] = c.onAgent(0, [](agent::Agent& a) {
+    std::string directory;
+    for (const auto& [fid, framework] : a.frameworks()) {
+      for (const auto& [eid, executor] : framework->executors) directory = executor->directory;
+    }
+    return std::make_pair(a.checkpointedResources(), directory);
+  });
+  EXPECT_DOUBLE_EQ(checkpointed.reserved("eng").cpus().value_or(0), 0.5);
+  EXPECT_TRUE(checkpointed.contains(Resources(volume(16, "eng", "v1"))));
+  ASSERT_FALSE(sandbox.empty());
+  EXPECT_TRUE(std::filesystem::is_symlink(sandbox + "/data"));
+  const std::string volume_dir = std::filesystem::read_symlink(sandbox + "/data").string();
+  EXPECT_NE(volume_dir.find("/volumes/roles/eng/v1"), std::string::npos) << volume_dir;
+  EXPECT_TRUE(std::filesystem::is_directory(volume_dir));
   driver->killTask(task.task_id());
   c.settle();
   ASSERT_TRUE(takeUpdate(s, "on-reserved", mesos::TASK_KILLED));
@@ -106,6 +125,8 @@ TEST(VirtualOperations, ReserveCreateLaunchDestroyUnreserve) {
   offer = awaitOffer(c, s);
   ASSERT_TRUE(offer);
   EXPECT_TRUE(Resources(offer->resources()).reserved("eng").empty());
+  EXPECT_TRUE(c.onAgent(0, [](agent::Agent& a) { return a.checkpointedResources().empty(); }));
+  EXPECT_FALSE(std::filesystem::exists(volume_dir)) << "a destroyed volume's data goes";
 }
 
 }  // namespace
