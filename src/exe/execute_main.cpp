@@ -3,12 +3,17 @@
 // other failure, 2 for bad usage).
 //
 //   keel-execute --master=127.0.0.1:5050 --name=hello --command='echo hi' [--resources=cpus:0.1;mem:32]
+//                [--principal=P --secret=S] [--role=R] [--checkpoint]
+//
+// With --secret the framework authenticates as --principal (CRAM-MD5); a refusal ends the
+// run with exit status 1, as any other failure.
 
 #include <mesos/scheduler.hpp>
 
 #include <atomic>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <regex>
 #include <string>
 
@@ -119,10 +124,18 @@ int main(int argc, char** argv) {
   std::string name = "keel-execute";
   std::string command;
   std::string resources = "cpus:0.1;mem:32";
+  std::string principal;
+  std::string secret;
+  std::string role = "*";
+  bool checkpoint = false;
   set.add("master", &master, "The master to use: host:port or master@host:port");
   set.add("name", &name, "The task's name and id");
   set.add("command", &command, "The shell command to run");
   set.add("resources", &resources, "The task's resources");
+  set.add("principal", &principal, "The framework's principal (also used to authenticate)");
+  set.add("secret", &secret, "The secret to authenticate with (needs --principal)");
+  set.add("role", &role, "The role the framework subscribes with");
+  set.add("checkpoint", &checkpoint, "Whether the framework checkpoints (survives agent restarts)");
   keel::Status loaded = set.load(argc, argv, environ);
   if (set.helpRequested()) {
     std::cout << set.usage(argv[0]) << std::endl;
@@ -136,6 +149,10 @@ int main(int argc, char** argv) {
     std::cerr << "Both --master and --command are required\n" << set.usage(argv[0]) << std::endl;
     return 2;
   }
+  if (!secret.empty() && principal.empty()) {
+    std::cerr << "--secret needs --principal" << std::endl;
+    return 2;
+  }
   auto parsed = keel::Resources::parse(resources);
   if (!parsed) {
     std::cerr << "Invalid --resources: " << parsed.message() << std::endl;
@@ -145,7 +162,19 @@ int main(int argc, char** argv) {
   mesos::FrameworkInfo framework;
   framework.set_user("");
   framework.set_name("keel-execute instance with command '" + command + "'");
-  mesos::MesosSchedulerDriver driver(&scheduler, framework, master);
-  driver.run();
+  framework.set_role(role);
+  framework.set_checkpoint(checkpoint);
+  if (!principal.empty()) framework.set_principal(principal);
+  std::unique_ptr<mesos::MesosSchedulerDriver> driver;
+  if (!secret.empty()) {
+    mesos::Credential credential;
+    credential.set_principal(principal);
+    credential.set_secret(secret);
+    driver = std::make_unique<mesos::MesosSchedulerDriver>(&scheduler, framework, master,
+                                                           credential);
+  } else {
+    driver = std::make_unique<mesos::MesosSchedulerDriver>(&scheduler, framework, master);
+  }
+  driver->run();
   return scheduler.exitCode();
 }
