@@ -142,6 +142,57 @@ TEST_P(ClusterTest, InvalidTaskIsRefused) {
   EXPECT_EQ(error->reason(), mesos::TaskStatus::REASON_TASK_INVALID);
 }
 
+// Ensures a dynamic reservation and a persistent volume made with acceptOffers() reach the
+// agent (its /state lists them as reserved) and a task on them runs and can write to the
+// volume, which is linked into its sandbox.
+TEST_P(ClusterTest, ReservationAndVolumeForATask) {
+  auto info = frameworkInfo();
+  info.set_role("eng");
+  auto offer = startAndOffer(info);
+  auto reserved = [](const std::string& name, double value) {
+    mesos::Resource r;
+    r.set_name(name);
+    r.set_type(mesos::Value::SCALAR);
+    r.mutable_scalar()->set_value(value);
+    auto* reservation = r.add_reservations();
+    reservation->set_type(mesos::Resource::ReservationInfo::DYNAMIC);
+    reservation->set_role("eng");
+    return r;
+  };
+  mesos::Resource volume = reserved("disk", 8);
+  volume.mutable_disk()->mutable_persistence()->set_id("data-1");
+  volume.mutable_disk()->mutable_volume()->set_container_path("data");
+  volume.mutable_disk()->mutable_volume()->set_mode(mesos::Volume::RW);
+
+  mesos::Offer::Operation reserve;
+  reserve.set_type(mesos::Offer::Operation::RESERVE);
+  *reserve.mutable_reserve()->add_resources() = reserved("cpus", 0.5);
+  *reserve.mutable_reserve()->add_resources() = reserved("mem", 64);
+  *reserve.mutable_reserve()->add_resources() = reserved("disk", 8);
+  mesos::Offer::Operation create;
+  create.set_type(mesos::Offer::Operation::CREATE);
+  *create.mutable_create()->add_volumes() = volume;
+  auto task = commandTask(offer, "writer", "echo hello > data/out && test -s data/out");
+  task.clear_resources();
+  *task.add_resources() = reserved("cpus", 0.5);
+  *task.add_resources() = reserved("mem", 64);
+  *task.add_resources() = volume;
+  mesos::Offer::Operation launch;
+  launch.set_type(mesos::Offer::Operation::LAUNCH);
+  *launch.mutable_launch()->add_task_infos() = task;
+  driver_->acceptOffers({offer.id()}, {reserve, create, launch});
+
+  auto finished = scheduler_.awaitState("writer", mesos::TASK_FINISHED);
+  ASSERT_TRUE(finished) << "the task could not write to its volume";
+  auto state = httpGet(cluster_->agentAddress(0), "/slave(1)/state");
+  ASSERT_TRUE(state);
+  auto json = parseJson(*state);
+  ASSERT_TRUE(json);
+  const JsonValue* by_role = json->find("reserved_resources");
+  ASSERT_TRUE(by_role != nullptr && by_role->isObject()) << *state;
+  EXPECT_NE(by_role->find("eng"), nullptr) << *state;
+}
+
 // Ensures a decline filter keeps the agent's resources away until reviveOffers().
 TEST_P(ClusterTest, DeclineWithFilterThenRevive) {
   auto offer = startAndOffer();
