@@ -1,0 +1,103 @@
+#include "harness.hpp"
+
+#include <cstdio>
+#include <vector>
+
+#include "common/master_flags.hpp"
+#include "master/master.hpp"
+
+namespace keel::bench {
+
+bool Notifier::waitFor(const std::string& what, const std::function<bool()>& pred,
+                       const std::function<std::string()>& progress, Clock::time_point deadline) {
+  auto next_print = Clock::now() + std::chrono::seconds(1);
+  std::unique_lock lock(mutex_);
+  while (!pred()) {
+    auto now = Clock::now();
+    if (now >= deadline) {
+      std::fprintf(stderr, "[%s] timed out: %s\n", what.c_str(), progress().c_str());
+      return false;
+    }
+    if (now >= next_print) {
+      std::fprintf(stderr, "[%s] %s\n", what.c_str(), progress().c_str());
+      next_print = now + std::chrono::seconds(1);
+    }
+    cv_.wait_until(lock, std::min(deadline, next_print));
+  }
+  return true;
+}
+
+void Notifier::notify() {
+  { std::lock_guard lock(mutex_); }
+  cv_.notify_all();
+}
+
+Result<std::unique_ptr<Harness>> Harness::create(const Options& options) {
+  std::unique_ptr<Harness> h(new Harness());
+  h->options_ = options;
+  auto t = wire::TcpTransport::create(h->sim_loop_, wire::TcpOptions{});
+  if (!t) return Status::error("simulation transport: " + t.message());
+  h->sim_transport_ = std::move(*t);
+  h->sim_loop_.start();
+  if (options.master.empty()) {
+    if (Status s = h->startMaster(); !s.isOk()) return s;
+  } else {
+    auto pid = wire::Pid::parse("master@" + options.master);
+    if (!pid) return Status::error("--master: not ip:port: " + options.master);
+    if (pid->ip != "127.0.0.1") return Status::error("--master: only 127.0.0.1 is allowed");
+    h->master_pid_ = *pid;
+  }
+  return h;
+}
+
+Status Harness::startMaster() {
+  std::vector<std::string> args = {"keel-master", "--ip=127.0.0.1", "--port=0",
+                                   "--registry=in_memory",
+                                   "--allocation_interval=" + options_.allocation_interval};
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  argv.push_back(nullptr);
+  auto flags = loadMasterFlags(static_cast<int>(args.size()), argv.data(), nullptr, nullptr);
+  if (!flags) return Status::error("master flags: " + flags.message());
+  master_loop_ = std::make_unique<runtime::EventLoop>();
+  auto t = wire::TcpTransport::create(*master_loop_, wire::TcpOptions{});
+  if (!t) return Status::error("master transport: " + t.message());
+  master_transport_ = std::move(*t);
+  master_ = std::make_unique<master::Master>(*master_loop_, *master_transport_, *flags);
+  master_loop_->start();
+  master_pid_ = onLoop(*master_loop_, [this] {
+    master_->start();
+    return master_->pid();
+  });
+  return Status::ok();
+}
+
+void Harness::stopMaster() {
+  if (!master_loop_) return;
+  // The transport goes first: it drops its links at once, and removing a process from a
+  // transport that still has many links is slow (every link is scanned per process).
+  onLoop(*master_loop_, [this] {
+    master_transport_->shutdown();
+    master_.reset();
+  });
+  master_loop_->stop();
+  master_loop_->join();
+  master_transport_.reset();
+  master_loop_.reset();
+}
+
+Result<wire::Pid> Harness::restartMaster() {
+  if (!inProcess()) return Status::error("the master is not in this process");
+  stopMaster();
+  if (Status s = startMaster(); !s.isOk()) return s;
+  return master_pid_;
+}
+
+Harness::~Harness() {
+  onLoop(sim_loop_, [this] { sim_transport_->shutdown(); });
+  sim_loop_.stop();
+  sim_loop_.join();
+  stopMaster();
+}
+
+}  // namespace keel::bench
