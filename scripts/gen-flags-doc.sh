@@ -22,11 +22,12 @@ yet is marked "(accepted for compatibility with Mesos; not implemented yet)": se
 logs a warning that says so and has no effect. Old `slave` spellings (e.g.
 `--slave_ping_timeout`) work with a deprecation warning.
 
-Exceptions that refuse to start rather than be ignored: `keel-master` with
-`--authenticate_agents` or any `--authenticate_http_*` flag (those kinds of authentication
-are not implemented yet; an open master would be worse than none). Framework
-authentication (`--authenticate_frameworks`, `--credentials`, `--authenticators=crammd5`,
-`--authentication_v0_timeout`) is implemented; see docs/framework-api.md.
+Exceptions that refuse to start rather than be ignored: `keel-master` with any
+`--authenticate_http_*` flag (HTTP authentication is not implemented yet; an open master
+would be worse than none). Framework and agent authentication (`--authenticate_frameworks`,
+`--authenticate_agents`, `--credentials`, `--authenticators=crammd5`,
+`--authentication_v0_timeout`; the agent's `--credential`, `--authentication_*`) are
+implemented; see docs/framework-api.md.
 
 HEAD
   for b in keel-master keel-agent keel-local keel-execute; do

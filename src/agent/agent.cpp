@@ -11,6 +11,8 @@
 #include "agent/flag_text.hpp"
 #include "agent/paths.hpp"
 #include "agent/resource_detection.hpp"
+#include "authentication/authenticatee.hpp"
+#include "authentication/credentials.hpp"
 #include "common/ids.hpp"
 
 namespace keel::agent {
@@ -59,7 +61,8 @@ Agent::Agent(runtime::EventLoop& loop, wire::Transport& transport, AgentFlags fl
 }
 
 Agent::~Agent() {
-  for (runtime::TimerId id : {registration_timer_, ping_timer_, reregistration_timer_}) {
+  for (runtime::TimerId id :
+       {registration_timer_, ping_timer_, reregistration_timer_, authentication_timer_}) {
     if (id != 0) {
       loop_.cancel(id);
     }
@@ -87,6 +90,13 @@ Status Agent::start() {
   }
   RETURN_IF_ERROR(paths::createDirectories(work_dir_));
   RETURN_IF_ERROR(loadExecutorEnvironment());
+  if (flags_.credential) {
+    auto credential = auth::readCredential(*flags_.credential);
+    if (!credential) {
+      return Status::error("Failed to read credential: " + credential.message());
+    }
+    credential_ = std::move(*credential);
+  }
 
   HostFacts facts = measureHost(work_dir_);
   ASSIGN_OR_RETURN(
@@ -137,6 +147,9 @@ void Agent::installHandlers() {
   d.on<PingSlaveMessage>([this](const wire::Pid& from, PingSlaveMessage&& m) { onPing(from, m); });
   d.on<RunTaskMessage>(
       [this](const wire::Pid& from, RunTaskMessage&& m) { onRunTask(from, std::move(m)); });
+  d.on<RunTaskGroupMessage>([this](const wire::Pid& from, RunTaskGroupMessage&& m) {
+    onRunTaskGroup(from, std::move(m));
+  });
   d.on<KillTaskMessage>(
       [this](const wire::Pid& from, KillTaskMessage&& m) { onKillTask(from, m); });
   d.on<RegisterExecutorMessage>(
@@ -201,6 +214,14 @@ void Agent::startDetection() {
     loop_.cancel(registration_timer_);
   }
   runtime::Duration factor = flags_.registration_backoff_factor;
+  if (credential_) {
+    // As Mesos's agent: authenticate at once with a new master, register after.
+    authenticate(flags_.authentication_timeout_min,
+                 std::min(flags_.authentication_timeout_min +
+                              flags_.authentication_backoff_factor * 2,
+                          flags_.authentication_timeout_max));
+    return;
+  }
   registration_timer_ = loop_.schedule(randomDelay(factor), [this, factor] {
     registration_timer_ = 0;
     doReliableRegistration(factor * 2);

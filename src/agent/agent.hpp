@@ -23,6 +23,11 @@
 #include "wire/dispatcher.hpp"
 #include "wire/transport.hpp"
 
+namespace keel::auth {
+class CramMd5Authenticatee;
+struct AuthenticateeResult;
+}  // namespace keel::auth
+
 namespace keel::agent {
 
 // The capabilities the agent advertises, in Mesos 1.12's order. RESOURCE_PROVIDER,
@@ -100,6 +105,13 @@ class Agent {
   // daemon should exit. Optional.
   void setOnTerminated(std::function<void(const std::string& reason)> callback) {
     on_terminated_ = std::move(callback);
+  }
+
+  // Called (on the loop) when the agent cannot go on, e.g. the master refused its
+  // credential: keel-agent exits with status 1 and leaves executors running, as Mesos's
+  // agent does. Without a callback the agent logs it and stops registering.
+  void setOnFatal(std::function<void(const std::string& reason)> callback) {
+    on_fatal_ = std::move(callback);
   }
 
   // The (name, value) pairs /flags and /state show (FlagSet::values()). Optional.
@@ -195,6 +207,14 @@ class Agent {
   void onRegisterExecutor(const wire::Pid& from, const mesos::internal::RegisterExecutorMessage& m);
   void sendTaskToExecutor(FrameworkRecord& framework, ExecutorRecord& executor,
                           const mesos::TaskInfo& task);
+  // LAUNCH_GROUP: launches the group's executor if needed and
+  // hands it the whole group as one RunTaskGroupMessage once it has registered.
+  void onRunTaskGroup(const wire::Pid& from, mesos::internal::RunTaskGroupMessage&& m);
+  void sendTaskGroupToExecutor(FrameworkRecord& framework, ExecutorRecord& executor,
+                               const mesos::TaskGroupInfo& group);
+  // Sends what waited for the executor's registration: single tasks as RunTaskMessage,
+  // task groups as RunTaskGroupMessage, in arrival order.
+  void sendQueuedTasks(FrameworkRecord& framework, ExecutorRecord& executor);
   void onKillTask(const wire::Pid& from, const mesos::internal::KillTaskMessage& m);
   void onShutdownFramework(const wire::Pid& from,
                            const mesos::internal::ShutdownFrameworkMessage& m);
@@ -270,6 +290,17 @@ class Agent {
   std::function<void()> shutdown_done_;
   bool keep_checkpointed_ = false;
   std::function<void(const std::string&)> on_terminated_;
+  std::function<void(const std::string&)> on_fatal_;
+
+  // --- authentication with the master (agent_authentication.cpp; --credential)
+  void authenticate(runtime::Duration min_timeout, runtime::Duration max_timeout);
+  void authenticationFinished(const auth::AuthenticateeResult& result,
+                              runtime::Duration min_timeout, runtime::Duration max_timeout);
+  void cancelAuthentication();
+  std::optional<mesos::Credential> credential_;
+  std::unique_ptr<auth::CramMd5Authenticatee> authenticatee_;
+  std::unique_ptr<auth::CramMd5Authenticatee> retired_authenticatee_;
+  runtime::TimerId authentication_timer_ = 0;
   bool terminate_after_shutdown_ = false;
   std::string shutdown_reason_;
 };

@@ -50,6 +50,9 @@ struct ExecutorRecord {
   bool recovered = false;
 
   std::vector<mesos::TaskInfo> queued_tasks;            // waiting for registration
+  // The task ids of each task group among `queued_tasks` (LAUNCH_GROUP), so that the
+  // group reaches the executor whole and a kill before delivery takes the whole group.
+  std::vector<std::vector<std::string>> queued_groups;
   std::map<std::string, mesos::Task> launched_tasks;    // handed to the executor
   std::map<std::string, mesos::Task> terminated_tasks;  // terminal, update not yet acked
   std::deque<mesos::Task> completed_tasks;              // terminal and acked
@@ -75,6 +78,17 @@ struct ExecutorRecord {
       }
     }
     return false;
+  }
+  // The queued task group `task_id` belongs to; nullptr if none.
+  const std::vector<std::string>* queuedGroupOf(const std::string& task_id) const {
+    for (const auto& group : queued_groups) {
+      for (const auto& id : group) {
+        if (id == task_id) {
+          return &group;
+        }
+      }
+    }
+    return nullptr;
   }
   // No task left whose terminal update still has to be acknowledged.
   bool idle() const {

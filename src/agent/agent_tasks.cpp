@@ -3,6 +3,9 @@
 
 #include <signal.h>
 
+#include <algorithm>
+#include <set>
+
 #include <glog/logging.h>
 
 #include "agent/agent.hpp"
@@ -46,6 +49,17 @@ mesos::Task createTask(const mesos::TaskInfo& info, const mesos::FrameworkID& fr
     task.set_user(info.command().user());
   }
   return task;
+}
+
+// How the agent starts a DEFAULT executor (LAUNCH_GROUP): the built-in keel-executor, which
+// runs a whole task group when its ExecutorInfo says DEFAULT.
+mesos::CommandInfo defaultExecutorCommand(const std::string& launcher_dir) {
+  mesos::CommandInfo command;
+  command.set_value(launcher_dir + "/" + kCommandExecutorBinary);
+  command.set_shell(false);
+  command.add_arguments(kCommandExecutorBinary);
+  command.add_arguments("--launcher_dir=" + launcher_dir);
+  return command;
 }
 
 runtime::Duration fromNanos(int64_t nanos) {
@@ -194,8 +208,12 @@ ExecutorRecord* Agent::launchExecutor(FrameworkRecord& framework, const mesos::E
                          : self_.ip == "0.0.0.0"  ? std::string()
                                                   : self_.ip;
   inputs.extra = executor_environment_;
-  LaunchSpec spec = executorLaunchSpec(info.command(), executorEnvironment(inputs, info.command()),
-                                       record->directory);
+  const mesos::CommandInfo command =
+      info.type() == mesos::ExecutorInfo::DEFAULT && !info.has_command()
+          ? defaultExecutorCommand(flagText(flags_.launcher_dir))
+          : info.command();
+  LaunchSpec spec =
+      executorLaunchSpec(command, executorEnvironment(inputs, command), record->directory);
 
   LOG(INFO) << "Launching executor '" << eid << "' of framework " << fid << " in container " << cid
             << " (sandbox " << record->directory << ")";
@@ -306,11 +324,7 @@ void Agent::onRegisterExecutor(const wire::Pid& from,
   registered.mutable_slave_id()->CopyFrom(info_.id());
   registered.mutable_slave_info()->CopyFrom(info_);
   send(from, registered);
-  std::vector<mesos::TaskInfo> queued = std::move(executor->queued_tasks);
-  executor->queued_tasks.clear();
-  for (const auto& task : queued) {
-    sendTaskToExecutor(*framework, *executor, task);
-  }
+  sendQueuedTasks(*framework, *executor);
 }
 
 void Agent::sendTaskToExecutor(FrameworkRecord& framework, ExecutorRecord& executor,
@@ -324,6 +338,125 @@ void Agent::sendTaskToExecutor(FrameworkRecord& framework, ExecutorRecord& execu
   message.set_pid(framework.scheduler_pid ? framework.scheduler_pid->str() : wire::Pid().str());
   message.mutable_task()->CopyFrom(task);
   send(executor.pid, message);
+}
+
+void Agent::onRunTaskGroup(const wire::Pid& from, mesos::internal::RunTaskGroupMessage&& m) {
+  if (!fromMaster(from, "RunTaskGroupMessage")) {
+    return;
+  }
+  const mesos::TaskGroupInfo& group = m.task_group();
+  if (group.tasks_size() == 0) {
+    LOG(WARNING) << "Ignoring an empty task group";
+    return;
+  }
+  if (state_ == State::kTerminating) {
+    LOG(WARNING) << "Ignoring a task group: the agent is terminating";
+    return;
+  }
+  for (const auto& task : group.tasks()) {
+    if (task.slave_id().value() != agentId()) {
+      LOG(WARNING) << "Ignoring a task group with task " << task.task_id().value() << " for agent "
+                   << task.slave_id().value();
+      return;
+    }
+  }
+  mesos::internal::RunTaskMessage framework_only;  // no scheduler pid in a group launch
+  *framework_only.mutable_framework() = m.framework();
+  FrameworkRecord& framework = ensureFramework(framework_only);
+  if (framework.state == FrameworkRecord::State::kTerminating) {
+    LOG(WARNING) << "Ignoring a task group of terminating framework " << framework.id();
+    return;
+  }
+  mesos::ExecutorInfo info = m.executor();
+  if (!info.has_framework_id()) {
+    info.mutable_framework_id()->CopyFrom(framework.info.id());
+  }
+  LOG(INFO) << "Got assigned a task group of " << group.tasks_size() << " tasks for executor '"
+            << info.executor_id().value() << "' of framework " << framework.id();
+
+  auto it = framework.executors.find(info.executor_id().value());
+  ExecutorRecord* executor = it == framework.executors.end() ? nullptr : it->second.get();
+  if (executor != nullptr && (executor->state == ExecutorRecord::State::kTerminating ||
+                              executor->state == ExecutorRecord::State::kTerminated)) {
+    for (const auto& task : group.tasks()) {
+      sendAgentUpdate(framework.info.id(), task.task_id(), &info.executor_id(),
+                      framework.partitionAware() ? mesos::TASK_DROPPED : mesos::TASK_LOST,
+                      mesos::TaskStatus::REASON_EXECUTOR_TERMINATED, "Executor terminating");
+    }
+    return;
+  }
+  if (executor == nullptr) {
+    executor = launchExecutor(framework, info, false);
+    if (executor == nullptr) {
+      for (const auto& task : group.tasks()) {
+        sendAgentUpdate(framework.info.id(), task.task_id(), &info.executor_id(),
+                        mesos::TASK_FAILED, mesos::TaskStatus::REASON_CONTAINER_LAUNCH_FAILED,
+                        "Failed to create the executor's sandbox");
+      }
+      maybeRemoveFramework(framework.id());
+      return;
+    }
+  }
+  for (const auto& task : group.tasks()) {
+    checkpointTask(framework, *executor, createTask(task, framework.info.id(), info_.id()));
+  }
+  if (executor->state == ExecutorRecord::State::kRegistering) {
+    std::vector<std::string> ids;
+    for (const auto& task : group.tasks()) {
+      executor->queued_tasks.push_back(task);
+      ids.push_back(task.task_id().value());
+    }
+    executor->queued_groups.push_back(std::move(ids));
+    return;
+  }
+  sendTaskGroupToExecutor(framework, *executor, group);
+}
+
+void Agent::sendTaskGroupToExecutor(FrameworkRecord& framework, ExecutorRecord& executor,
+                                    const mesos::TaskGroupInfo& group) {
+  for (const auto& task : group.tasks()) {
+    executor.launched_tasks[task.task_id().value()] =
+        createTask(task, framework.info.id(), info_.id());
+    linkVolumes(executor, task.resources());
+  }
+  executor.ever_sent_task = true;
+  mesos::internal::RunTaskGroupMessage message;
+  message.mutable_framework()->CopyFrom(framework.info);
+  message.mutable_executor()->CopyFrom(executor.info);
+  message.mutable_task_group()->CopyFrom(group);
+  send(executor.pid, message);
+}
+
+void Agent::sendQueuedTasks(FrameworkRecord& framework, ExecutorRecord& executor) {
+  std::vector<mesos::TaskInfo> queued = std::move(executor.queued_tasks);
+  std::vector<std::vector<std::string>> groups = std::move(executor.queued_groups);
+  executor.queued_tasks.clear();
+  executor.queued_groups.clear();
+  std::set<std::string> sent;
+  for (const auto& task : queued) {
+    const std::string& id = task.task_id().value();
+    if (sent.count(id) != 0) {
+      continue;
+    }
+    auto group = std::find_if(groups.begin(), groups.end(), [&](const auto& members) {
+      return std::find(members.begin(), members.end(), id) != members.end();
+    });
+    if (group == groups.end()) {
+      sendTaskToExecutor(framework, executor, task);
+      continue;
+    }
+    mesos::TaskGroupInfo whole;
+    for (const auto& member : *group) {
+      for (const auto& candidate : queued) {
+        if (candidate.task_id().value() == member) {
+          *whole.add_tasks() = candidate;
+          sent.insert(member);
+          break;
+        }
+      }
+    }
+    sendTaskGroupToExecutor(framework, executor, whole);
+  }
 }
 
 void Agent::onKillTask(const wire::Pid& from, const mesos::internal::KillTaskMessage& m) {
@@ -347,17 +480,30 @@ void Agent::onKillTask(const wire::Pid& from, const mesos::internal::KillTaskMes
     return;
   }
   if (executor->hasQueuedTask(tid)) {
-    auto& queue = executor->queued_tasks;
-    for (auto it = queue.begin(); it != queue.end(); ++it) {
-      if (it->task_id().value() == tid) {
-        executor->launched_tasks[tid] = createTask(*it, framework.info.id(), info_.id());
-        queue.erase(it);
+    // A task of a queued group takes its whole group with it (spec §5.9).
+    std::vector<std::string> victims = {tid};
+    auto& groups = executor->queued_groups;
+    for (auto g = groups.begin(); g != groups.end(); ++g) {
+      if (std::find(g->begin(), g->end(), tid) != g->end()) {
+        victims = *g;
+        groups.erase(g);
         break;
       }
     }
-    sendAgentUpdate(m.framework_id(), m.task_id(), &executor->info.executor_id(),
-                    mesos::TASK_KILLED, mesos::TaskStatus::REASON_TASK_KILLED_DURING_LAUNCH,
-                    "Killed before delivery to the executor");
+    auto& queue = executor->queued_tasks;
+    for (const auto& victim : victims) {
+      for (auto it = queue.begin(); it != queue.end(); ++it) {
+        if (it->task_id().value() == victim) {
+          mesos::TaskID victim_id = it->task_id();
+          executor->launched_tasks[victim] = createTask(*it, framework.info.id(), info_.id());
+          queue.erase(it);
+          sendAgentUpdate(m.framework_id(), victim_id, &executor->info.executor_id(),
+                          mesos::TASK_KILLED, mesos::TaskStatus::REASON_TASK_KILLED_DURING_LAUNCH,
+                          "Killed before delivery to the executor");
+          break;
+        }
+      }
+    }
     if (queue.empty() && !executor->ever_sent_task) {
       shutdownExecutor(framework, *executor);
     }
@@ -409,6 +555,7 @@ void Agent::shutdownFramework(FrameworkRecord& framework) {
   std::vector<ExecutorRecord*> executors;
   for (auto& [eid, executor] : framework.executors) {
     executor->queued_tasks.clear();
+    executor->queued_groups.clear();
     executors.push_back(executor.get());
   }
   for (ExecutorRecord* executor : executors) {
@@ -491,6 +638,7 @@ void Agent::onExecutorExited(const std::string& fid, const std::string& eid, con
           createTask(info, framework.info.id(), info_.id());
     }
     executor->queued_tasks.clear();
+    executor->queued_groups.clear();
     std::vector<mesos::TaskID> unfinished;
     for (const auto& [tid, task] : executor->launched_tasks) {
       if (!isTerminalState(task.state())) {

@@ -109,6 +109,65 @@ Result<mesos::Credentials> readCredentials(const std::string& flag_value) {
   return parseCredentials(content.str());
 }
 
+Result<mesos::Credential> parseCredential(const std::string& text) {
+  if (isBlank(text)) {
+    return Result<mesos::Credential>::error("Empty credential");
+  }
+  mesos::Credential credential;
+  if (text[text.find_first_not_of(" \t\r\n")] == '{') {
+    auto json = parseJson(text);
+    if (!json) {
+      return Result<mesos::Credential>::error("Invalid json format: " + json.message());
+    }
+    if (Status parsed = jsonToProtobuf(*json, &credential); !parsed) {
+      return Result<mesos::Credential>::error("Failed to parse credential: " + parsed.message());
+    }
+  } else {
+    std::istringstream fields(text);
+    std::string principal, secret, extra;
+    fields >> principal >> secret;
+    if (principal.empty() || secret.empty() || (fields >> extra)) {
+      return Result<mesos::Credential>::error(
+          "Invalid credential format: expected 'principal secret'");
+    }
+    credential.set_principal(principal);
+    credential.set_secret(secret);
+  }
+  if (credential.principal().empty()) {
+    return Result<mesos::Credential>::error("Credential has no principal");
+  }
+  return credential;
+}
+
+Result<mesos::Credential> readCredential(const std::string& flag_value) {
+  std::string path = flag_value;
+  if (path.rfind("file://", 0) == 0) {
+    path = path.substr(7);
+  }
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    // The flag loader may already have replaced "file://<path>" by the file's content.
+    auto parsed = parseCredential(flag_value);
+    if (parsed) {
+      return parsed;
+    }
+    return Result<mesos::Credential>::error("Failed to read credential file '" + path +
+                                            "': No such file or not readable");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Result<mesos::Credential>::error("Failed to read credential file '" + path + "'");
+  }
+  std::ostringstream content;
+  content << in.rdbuf();
+  if ((info.st_mode & S_IRWXO) != 0) {
+    LOG(WARNING) << "Permissions on credential file '" << path
+                 << "' are too open; it is recommended that your credential file is NOT "
+                    "accessible by others";
+  }
+  return parseCredential(content.str());
+}
+
 std::map<std::string, std::string> secretsOf(const mesos::Credentials& credentials) {
   std::map<std::string, std::string> secrets;
   for (const auto& credential : credentials.credentials()) {

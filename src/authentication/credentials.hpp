@@ -22,6 +22,13 @@ Result<mesos::Credentials> readCredentials(const std::string& path);
 // Parses the content of a credentials file (see readCredentials); no I/O.
 Result<mesos::Credentials> parseCredentials(const std::string& text);
 
+// Reads an agent's --credential: a file (optionally "file://") holding either the JSON
+// object {"principal": "p", "secret": "s"} or the text "p s"; as for readCredentials, a
+// value that names no file but parses is taken as the content. Errors: unreadable file,
+// no principal, malformed content.
+Result<mesos::Credential> readCredential(const std::string& flag_value);
+Result<mesos::Credential> parseCredential(const std::string& text);
+
 // principal -> secret; a later duplicate principal wins.
 std::map<std::string, std::string> secretsOf(const mesos::Credentials& credentials);
 

@@ -132,6 +132,7 @@ int main(int argc, char** argv) {
   std::mutex mutex;
   std::condition_variable cv;
   bool terminated_by_master = false;
+  bool fatal = false;
   bool finished = false;
 
   auto agent = std::make_unique<keel::agent::Agent>(loop, **transport, *flags, launcher);
@@ -139,6 +140,12 @@ int main(int argc, char** argv) {
   agent->setOnTerminated([&](const std::string&) {
     std::lock_guard<std::mutex> lock(mutex);
     terminated_by_master = true;
+    finished = true;
+    cv.notify_all();
+  });
+  agent->setOnFatal([&](const std::string&) {
+    std::lock_guard<std::mutex> lock(mutex);
+    fatal = true;
     finished = true;
     cv.notify_all();
   });
@@ -162,7 +169,7 @@ int main(int argc, char** argv) {
     std::unique_lock<std::mutex> lock(mutex);
     cv.wait(lock, [&] { return finished; });
   }
-  if (!terminated_by_master) {
+  if (!terminated_by_master && !fatal) {
     // As Mesos's agent does when it terminates: executors of checkpointing frameworks
     // stay for the next agent to recover (--recover=reconnect); the others are shut down.
     std::promise<void> done;
@@ -182,9 +189,15 @@ int main(int argc, char** argv) {
   loop.stop();
   loop.join();
   if (signal_thread.joinable()) {
-    // Terminated by the master: wake the signal thread so it can be joined.
+    // Not ended by a signal (the master, or a fatal error): wake the signal thread.
     ::kill(::getpid(), SIGTERM);
     signal_thread.join();
+  }
+  if (fatal) {
+    // As Mesos's agent: exit without shutting executors down, so a corrected agent can
+    // recover them.
+    LOG(ERROR) << "Agent exiting after a fatal error";
+    return 1;
   }
   LOG(INFO) << "Agent terminated";
   return 0;

@@ -1,5 +1,6 @@
 // keel-executor: the built-in command executor the agent launches for command tasks
-// (spec §5.9 "Command executor"). Written only against the public <mesos/executor.hpp>.
+// (spec §5.9 "Command executor"). Written against the public <mesos/executor.hpp> plus
+// Keel's task group extension (executor/task_group_executor.hpp).
 //
 // launchTask: TASK_STARTING, spawn `/bin/sh -c value` (or value + arguments) as the leader
 // of its own session with this process's environment plus the task's CommandInfo
@@ -9,6 +10,9 @@
 // gives the agent time to acknowledge the terminal update. A second task fails.
 // killTask: TASK_KILLING if the framework has TASK_KILLING_STATE, SIGTERM to the task's
 // process group, SIGKILL after the grace period (the task's kill policy, else 3 s).
+//
+// When its ExecutorInfo has type DEFAULT (the agent starts it that way for LAUNCH_GROUP) it
+// runs task groups instead: see exe/default_executor.hpp.
 
 #include <signal.h>
 #include <spawn.h>
@@ -29,6 +33,9 @@
 #include <vector>
 
 #include <mesos/executor.hpp>
+
+#include "exe/default_executor.hpp"
+#include "executor/task_group_executor.hpp"
 
 extern char** environ;
 
@@ -347,6 +354,53 @@ class CommandExecutor final : public mesos::Executor {
   std::thread stopper_;
 };
 
+// Picks the command executor or the default (task group) executor when the agent says
+// which one it started (ExecutorInfo.type in the registration) and forwards to it.
+class ModeSwitch final : public mesos::Executor, public keel::exec::TaskGroupExecutor {
+ public:
+  explicit ModeSwitch(Nanos shutdown_grace) : command_(shutdown_grace), group_(shutdown_grace) {}
+
+  void registered(mesos::ExecutorDriver* driver, const mesos::ExecutorInfo& executor_info,
+                  const mesos::FrameworkInfo& framework_info,
+                  const mesos::SlaveInfo& agent_info) override {
+    if (executor_info.type() == mesos::ExecutorInfo::DEFAULT) {
+      active_ = &group_;
+    }
+    active_->registered(driver, executor_info, framework_info, agent_info);
+  }
+  void reregistered(mesos::ExecutorDriver* driver, const mesos::SlaveInfo& info) override {
+    active_->reregistered(driver, info);
+  }
+  void disconnected(mesos::ExecutorDriver* driver) override { active_->disconnected(driver); }
+  void launchTask(mesos::ExecutorDriver* driver, const mesos::TaskInfo& task) override {
+    active_->launchTask(driver, task);
+  }
+  void launchTaskGroup(mesos::ExecutorDriver* driver, const mesos::TaskGroupInfo& group) override {
+    if (active_ == &group_) {
+      group_.launchTaskGroup(driver, group);
+      return;
+    }
+    for (const auto& task : group.tasks()) {
+      command_.launchTask(driver, task);
+    }
+  }
+  void killTask(mesos::ExecutorDriver* driver, const mesos::TaskID& task_id) override {
+    active_->killTask(driver, task_id);
+  }
+  void frameworkMessage(mesos::ExecutorDriver* driver, const std::string& data) override {
+    active_->frameworkMessage(driver, data);
+  }
+  void shutdown(mesos::ExecutorDriver* driver) override { active_->shutdown(driver); }
+  void error(mesos::ExecutorDriver* driver, const std::string& message) override {
+    active_->error(driver, message);
+  }
+
+ private:
+  CommandExecutor command_;
+  keel::DefaultExecutor group_;
+  mesos::Executor* active_ = &command_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -365,7 +419,7 @@ int main(int argc, char** argv) {
       shutdown_grace = *parsed;
     }
   }
-  CommandExecutor executor(shutdown_grace);
+  ModeSwitch executor(shutdown_grace);
   mesos::MesosExecutorDriver driver(&executor);
   mesos::Status status = driver.run();
   return status == mesos::DRIVER_STOPPED ? 0 : 1;

@@ -1,5 +1,7 @@
 #include "executor/executor_process.hpp"
 
+#include "executor/task_group_executor.hpp"
+
 #include <glog/logging.h>
 
 #include <algorithm>
@@ -118,6 +120,8 @@ void ExecutorProcess::installHandlers() {
       });
   dispatcher_.on<internal::RunTaskMessage>(
       [this](const wire::Pid&, internal::RunTaskMessage&& m) { runTask(m); });
+  dispatcher_.on<internal::RunTaskGroupMessage>(
+      [this](const wire::Pid&, internal::RunTaskGroupMessage&& m) { runTaskGroup(m); });
   dispatcher_.on<internal::KillTaskMessage>(
       [this](const wire::Pid&, internal::KillTaskMessage&& m) { killTask(m); });
   dispatcher_.on<internal::StatusUpdateAcknowledgementMessage>(
@@ -213,6 +217,41 @@ void ExecutorProcess::runTask(const internal::RunTaskMessage& m) {
   }
   tasks_.emplace_back(task_id, m.task());
   executor_->launchTask(driver_, m.task());
+}
+
+void ExecutorProcess::runTaskGroup(const internal::RunTaskGroupMessage& m) {
+  if (aborted()) {
+    return;
+  }
+  if (!connected_) {
+    LOG(WARNING) << "Ignoring a task group: the driver is disconnected from the agent";
+    return;
+  }
+  mesos::TaskGroupInfo group;
+  for (const auto& task : m.task_group().tasks()) {
+    const std::string& task_id = task.task_id().value();
+    auto known = std::find_if(tasks_.begin(), tasks_.end(),
+                              [&](const auto& entry) { return entry.first == task_id; });
+    if (known != tasks_.end()) {
+      LOG(ERROR) << "Ignoring duplicate task " << task_id;
+      continue;
+    }
+    tasks_.emplace_back(task_id, task);
+    *group.add_tasks() = task;
+  }
+  if (group.tasks_size() == 0) {
+    return;
+  }
+  if (auto* grouped = dynamic_cast<TaskGroupExecutor*>(executor_)) {
+    grouped->launchTaskGroup(driver_, group);
+    return;
+  }
+  for (const auto& task : group.tasks()) {
+    if (aborted()) {
+      return;
+    }
+    executor_->launchTask(driver_, task);
+  }
 }
 
 void ExecutorProcess::killTask(const internal::KillTaskMessage& m) {

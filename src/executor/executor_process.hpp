@@ -89,6 +89,10 @@ class ExecutorProcess {
   void reregistered(const mesos::internal::ExecutorReregisteredMessage& m);
   void reconnect(const wire::Pid& from, const mesos::internal::ReconnectExecutorMessage& m);
   void runTask(const mesos::internal::RunTaskMessage& m);
+  // Keel extension (executor/task_group_executor.hpp): a RunTaskGroupMessage becomes one
+  // TaskGroupExecutor::launchTaskGroup() if the executor implements it, else launchTask()
+  // for each task of the group in order.
+  void runTaskGroup(const mesos::internal::RunTaskGroupMessage& m);
   void killTask(const mesos::internal::KillTaskMessage& m);
   void acknowledgement(const mesos::internal::StatusUpdateAcknowledgementMessage& m);
   void frameworkMessage(const mesos::internal::FrameworkToExecutorMessage& m);

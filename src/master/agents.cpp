@@ -32,6 +32,14 @@ AgentState* Master::agentByPid(const wire::Pid& pid) {
 }
 
 void Master::registerAgent(const wire::Pid& from, mesos::internal::RegisterSlaveMessage&& msg) {
+  if (deferWhileAuthenticating(from, [this, from, msg]() mutable {
+        registerAgent(from, std::move(msg));
+      })) {
+    return;
+  }
+  if (!agentMayRegister(from)) {
+    return;
+  }
   if (!versionAcceptable(msg.version())) {
     LOG(WARNING) << "Ignoring registration of agent at " << from.str() << " with version '"
                  << msg.version() << "' (need >= 1.0.0)";
@@ -92,6 +100,14 @@ void Master::registerAgent(const wire::Pid& from, mesos::internal::RegisterSlave
 
 void Master::reregisterAgent(const wire::Pid& from,
                              mesos::internal::ReregisterSlaveMessage&& msg) {
+  if (deferWhileAuthenticating(from, [this, from, msg]() mutable {
+        reregisterAgent(from, std::move(msg));
+      })) {
+    return;
+  }
+  if (!agentMayRegister(from)) {
+    return;
+  }
   if (!versionAcceptable(msg.version())) {
     LOG(WARNING) << "Ignoring re-registration of agent at " << from.str() << " with version '"
                  << msg.version() << "'";

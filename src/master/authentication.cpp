@@ -58,6 +58,9 @@ void Master::initializeAuthentication() {
   LOG(INFO) << (flags_.authenticate_frameworks
                     ? "Master only allowing authenticated frameworks to register"
                     : "Master allowing unauthenticated frameworks to register");
+  LOG(INFO) << (flags_.authenticate_agents
+                    ? "Master only allowing authenticated agents to register"
+                    : "Master allowing unauthenticated agents to register");
 }
 
 void Master::authenticate(const wire::Pid& from, const wire::Pid& pid) {
@@ -156,7 +159,7 @@ bool Master::deferWhileAuthenticating(const wire::Pid& pid, std::function<void()
   if (it == authentication_->authenticating.end()) {
     return false;
   }
-  LOG(INFO) << "Queuing up SUBSCRIBE call from " << pid.str()
+  LOG(INFO) << "Queuing up a (re-)registration from " << pid.str()
             << " because authentication is still in progress";
   it->second.queued.push_back(std::move(retry));
   return true;
@@ -186,6 +189,19 @@ std::optional<std::string> Master::checkFrameworkAuthentication(const wire::Pid&
     info->set_principal(it->second);
   }
   return std::nullopt;
+}
+
+bool Master::agentMayRegister(const wire::Pid& from) const {
+  if (!flags_.authenticate_agents) {
+    return true;
+  }
+  if (authentication_ && authentication_->authenticated.count(from) > 0) {
+    return true;
+  }
+  // Mesos drops the message without an answer; the agent authenticates and retries.
+  LOG(WARNING) << "Refusing (re-)registration of agent at " << from.str()
+               << " because it is not authenticated";
+  return false;
 }
 
 void Master::forgetAuthentication(const wire::Pid& pid) {

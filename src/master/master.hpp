@@ -95,6 +95,13 @@ class Master {
   void decline(FrameworkState& framework, const mesos::scheduler::Call::Decline& decline);
   void launch(FrameworkState& framework, AgentState& agent, const mesos::TaskInfo& task,
               Resources* remaining);
+  // LAUNCH_GROUP: validates the whole group (TASK_ERROR / REASON_TASK_GROUP_INVALID for
+  // every task on failure), else records executor and tasks, consumes their resources
+  // from `remaining` and sends one RunTaskGroupMessage to the agent.
+  void launchGroup(FrameworkState& framework, AgentState& agent,
+                   const mesos::Offer::Operation::LaunchGroup& launch, Resources* remaining);
+  // Records a validated task as TASK_STAGING on framework and agent.
+  void addStagingTask(FrameworkState& framework, AgentState& agent, const mesos::TaskInfo& task);
   mesos::Offer offerForFramework(const OfferState& offer, const FrameworkState& framework) const;
 
   // --- speculative operations: RESERVE, UNRESERVE, CREATE, DESTROY (operations.cpp)
@@ -159,6 +166,8 @@ class Master {
   // fills in an empty principal from the authentication. nullopt: allowed.
   std::optional<std::string> checkFrameworkAuthentication(const wire::Pid& from,
                                                           mesos::FrameworkInfo* info);
+  // With --authenticate_agents: whether the agent at `from` authenticated (logged if not).
+  bool agentMayRegister(const wire::Pid& from) const;
   // Forgets the authentication of a pid that went away.
   void forgetAuthentication(const wire::Pid& pid);
 

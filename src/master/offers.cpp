@@ -274,14 +274,30 @@ void Master::accept(FrameworkState& framework, mesos::scheduler::Call::Accept&& 
           launch(framework, *agent, task, &remaining);
         }
         break;
-      case mesos::Offer::Operation::LAUNCH_GROUP:
-        for (const auto& task : op.launch_group().task_group().tasks()) {
-          sendMasterUpdate(framework,
-                           masterStatus(task, framework.id(), mesos::TASK_ERROR,
+      case mesos::Offer::Operation::LAUNCH_GROUP: {
+        if (op.has_id()) {
+          for (const auto& task : op.launch_group().task_group().tasks()) {
+            sendMasterUpdate(
+                framework, masterStatus(task, framework.id(), mesos::TASK_ERROR,
                                         mesos::TaskStatus::REASON_TASK_GROUP_INVALID,
-                                        "LAUNCH_GROUP is not supported by this Keel master yet"));
+                                        "The `id` field cannot be set on LAUNCH_GROUP operations"));
+          }
+          break;
         }
+        auto* group = op.mutable_launch_group();
+        injectAllocationRole(group->mutable_executor()->mutable_resources(), role);
+        for (auto& task : *group->mutable_task_group()->mutable_tasks()) {
+          injectAllocationRole(task.mutable_resources(), role);
+          if (task.has_executor()) {
+            injectAllocationRole(task.mutable_executor()->mutable_resources(), role);
+          } else {
+            // As Mesos: each task carries the group's executor from here on.
+            *task.mutable_executor() = group->executor();
+          }
+        }
+        launchGroup(framework, *agent, *group, &remaining);
         break;
+      }
       case mesos::Offer::Operation::RESERVE:
       case mesos::Offer::Operation::UNRESERVE:
       case mesos::Offer::Operation::CREATE:
@@ -356,6 +372,18 @@ void Master::launch(FrameworkState& framework, AgentState& agent, const mesos::T
     framework.executors[agent.id()][task.executor().executor_id().value()] = task.executor();
   }
 
+  addStagingTask(framework, agent, task);
+
+  mesos::internal::RunTaskMessage run;
+  *run.mutable_framework() = framework.info;
+  run.set_pid(framework.pid.str());
+  *run.mutable_task() = task;
+  run.set_launch_executor(true);
+  send(agent.pid, run);
+}
+
+void Master::addStagingTask(FrameworkState& framework, AgentState& agent,
+                            const mesos::TaskInfo& task) {
   auto owned = std::make_unique<mesos::Task>();
   mesos::Task& t = *owned;
   t.set_name(task.name());
@@ -380,11 +408,52 @@ void Master::launch(FrameworkState& framework, AgentState& agent, const mesos::T
   framework.tasks[task.task_id().value()] = std::move(owned);
   agent.tasks[framework.id()][task.task_id().value()] = &t;
   metrics_.tasks_launched++;
+}
 
-  mesos::internal::RunTaskMessage run;
+void Master::launchGroup(FrameworkState& framework, AgentState& agent,
+                         const mesos::Offer::Operation::LaunchGroup& launch, Resources* remaining) {
+  const mesos::ExecutorInfo& executor = launch.executor();
+  const mesos::TaskGroupInfo& group = launch.task_group();
+  auto& executors = agent.executors[framework.id()];
+  TaskContext context;
+  context.framework_id = framework.id();
+  context.agent_id = agent.id();
+  context.task_id_in_use = [&framework](const std::string& id) {
+    return framework.tasks.count(id) > 0;
+  };
+  context.task_id_unreachable = [&framework](const std::string& id) {
+    return framework.unreachable_tasks.count(id) > 0;
+  };
+  context.agent_executors = &executors;
+  context.available = *remaining;
+  if (Error e = validateTaskGroup(group, executor, context)) {
+    LOG(WARNING) << "Rejecting task group of framework " << framework.id() << ": " << *e;
+    for (const auto& task : group.tasks()) {
+      sendMasterUpdate(framework, masterStatus(task, framework.id(), mesos::TASK_ERROR,
+                                               mesos::TaskStatus::REASON_TASK_GROUP_INVALID, *e));
+    }
+    return;
+  }
+
+  const std::string& eid = executor.executor_id().value();
+  Resources consumed;
+  if (!executors.count(eid)) {
+    consumed += Resources(executor.resources());
+    executors[eid] = executor;
+    framework.executors[agent.id()][eid] = executor;
+  }
+  for (const auto& task : group.tasks()) {
+    consumed += Resources(task.resources());
+    addStagingTask(framework, agent, task);
+  }
+  *remaining -= consumed;
+  LOG(INFO) << "Launching task group of " << group.tasks_size() << " tasks of framework "
+            << framework.id() << " on executor " << eid << " of agent " << agent.id();
+
+  mesos::internal::RunTaskGroupMessage run;
   *run.mutable_framework() = framework.info;
-  run.set_pid(framework.pid.str());
-  *run.mutable_task() = task;
+  *run.mutable_executor() = executor;
+  *run.mutable_task_group() = group;
   run.set_launch_executor(true);
   send(agent.pid, run);
 }

@@ -36,7 +36,7 @@ bool Master::recoverRegistry() {
     gone_agents_[g.id().value()] = static_cast<double>(g.timestamp().nanoseconds()) / 1e9;
   }
   const mesos::MasterInfo info = info_;
-  registrar_->apply([info](mesos::internal::Registry& r) {
+  registrar_->apply([info](mesos::internal::Registry& r, Registrar::Index&) {
     *r.mutable_master()->mutable_info() = info;
   });
   if (!recovered_agents_.empty()) {

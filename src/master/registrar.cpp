@@ -50,11 +50,27 @@ Status writeAtomically(const std::string& path, const std::string& data) {
   return Status::ok();
 }
 
-template <class List, class Pred>
-void eraseIf(List* list, Pred pred) {
-  for (int i = list->size() - 1; i >= 0; --i) {
-    if (pred(list->Get(i))) list->DeleteSubrange(i, 1);
+// Removes the entry of `id` from `list` by moving the last entry into its place.
+template <class List>
+void eraseIndexed(List* list, std::unordered_map<std::string, int>* index, const std::string& id,
+                  const std::string& (*id_of)(const typename List::value_type&)) {
+  auto it = index->find(id);
+  if (it == index->end()) return;
+  const int at = it->second;
+  const int last = list->size() - 1;
+  if (at != last) {
+    list->SwapElements(at, last);
+    (*index)[id_of(list->Get(at))] = at;
   }
+  list->RemoveLast();
+  index->erase(id);
+}
+
+const std::string& slaveId(const mesos::internal::Registry::Slave& s) {
+  return s.info().id().value();
+}
+const std::string& unreachableId(const mesos::internal::Registry::UnreachableSlave& s) {
+  return s.id().value();
 }
 
 mesos::TimeInfo timeInfo(double seconds) {
@@ -101,12 +117,18 @@ Result<std::unique_ptr<Registrar>> Registrar::open(runtime::EventLoop& loop,
       return Status::error("Failed to recover the registry: " + r->path_ +
                            " is not a valid registry");
     }
+    const auto& slaves = r->registry_->slaves().slaves();
+    for (int i = 0; i < slaves.size(); ++i) r->index_.slaves[slaveId(slaves.Get(i))] = i;
+    const auto& unreachable = r->registry_->unreachable().slaves();
+    for (int i = 0; i < unreachable.size(); ++i) {
+      r->index_.unreachable[unreachableId(unreachable.Get(i))] = i;
+    }
   }
   return r;
 }
 
 void Registrar::apply(Mutation mutation, std::function<void()> done) {
-  mutation(*registry_);
+  mutation(*registry_, index_);
   dirty_ = true;
   if (done) pending_.push_back(std::move(done));
   if (!flush_posted_) {
@@ -135,39 +157,43 @@ Status Registrar::flush() {
 }
 
 Registrar::Mutation Registrar::admit(const mesos::SlaveInfo& info) {
-  return [info](mesos::internal::Registry& r) {
+  return [info](mesos::internal::Registry& r, Index& index) {
     auto* slaves = r.mutable_slaves()->mutable_slaves();
-    eraseIf(slaves, [&](const auto& s) { return s.info().id().value() == info.id().value(); });
+    auto it = index.slaves.find(info.id().value());
+    if (it != index.slaves.end()) {
+      *slaves->Mutable(it->second)->mutable_info() = info;
+      return;
+    }
     *slaves->Add()->mutable_info() = info;
+    index.slaves[info.id().value()] = slaves->size() - 1;
   };
 }
 
 Registrar::Mutation Registrar::update(const mesos::SlaveInfo& info) { return admit(info); }
 
 Registrar::Mutation Registrar::markUnreachable(const std::string& agent_id, double time) {
-  return [agent_id, time](mesos::internal::Registry& r) {
-    eraseIf(r.mutable_slaves()->mutable_slaves(),
-            [&](const auto& s) { return s.info().id().value() == agent_id; });
+  return [agent_id, time](mesos::internal::Registry& r, Index& index) {
+    eraseIndexed(r.mutable_slaves()->mutable_slaves(), &index.slaves, agent_id, &slaveId);
     auto* unreachable = r.mutable_unreachable()->mutable_slaves();
-    eraseIf(unreachable, [&](const auto& s) { return s.id().value() == agent_id; });
+    eraseIndexed(unreachable, &index.unreachable, agent_id, &unreachableId);
     auto* entry = unreachable->Add();
     entry->mutable_id()->set_value(agent_id);
     *entry->mutable_timestamp() = timeInfo(time);
+    index.unreachable[agent_id] = unreachable->size() - 1;
   };
 }
 
 Registrar::Mutation Registrar::markReachable(const mesos::SlaveInfo& info) {
-  return [info](mesos::internal::Registry& r) {
-    eraseIf(r.mutable_unreachable()->mutable_slaves(),
-            [&](const auto& s) { return s.id().value() == info.id().value(); });
-    admit(info)(r);
+  return [info](mesos::internal::Registry& r, Index& index) {
+    eraseIndexed(r.mutable_unreachable()->mutable_slaves(), &index.unreachable,
+                 info.id().value(), &unreachableId);
+    admit(info)(r, index);
   };
 }
 
 Registrar::Mutation Registrar::remove(const std::string& agent_id) {
-  return [agent_id](mesos::internal::Registry& r) {
-    eraseIf(r.mutable_slaves()->mutable_slaves(),
-            [&](const auto& s) { return s.info().id().value() == agent_id; });
+  return [agent_id](mesos::internal::Registry& r, Index& index) {
+    eraseIndexed(r.mutable_slaves()->mutable_slaves(), &index.slaves, agent_id, &slaveId);
   };
 }
 

@@ -3,6 +3,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.hpp"
@@ -34,7 +35,13 @@ namespace keel::master {
 // Lives on the master's loop; not thread-safe.
 class Registrar {
  public:
-  using Mutation = std::function<void(mesos::internal::Registry&)>;
+  // Where each agent sits in the registry's lists, so that a change costs O(1) however
+  // many agents there are (10,000s re-register after a failover).
+  struct Index {
+    std::unordered_map<std::string, int> slaves;       // agent id → position in slaves
+    std::unordered_map<std::string, int> unreachable;  // agent id → position in unreachable
+  };
+  using Mutation = std::function<void(mesos::internal::Registry&, Index&)>;
 
   // Opens the registry ("in_memory", or anything else with `work_dir` set) and reads what
   // it holds. Errors: an unreadable or corrupt file, or no work_dir for a durable registry.
@@ -72,6 +79,7 @@ class Registrar {
   std::shared_ptr<char> alive_ = std::make_shared<char>();  // guards the posted flush
   std::string path_;  // empty: in memory
   std::unique_ptr<mesos::internal::Registry> registry_;
+  Index index_;
   std::vector<std::function<void()>> pending_;
   bool flush_posted_ = false;
   bool dirty_ = false;

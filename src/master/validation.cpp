@@ -146,7 +146,7 @@ Resources taskAndNewExecutorResources(const mesos::TaskInfo& task,
   return needed;
 }
 
-Error validateTask(const mesos::TaskInfo& task, const TaskContext& context) {
+Error validateTaskGeneral(const mesos::TaskInfo& task, const TaskContext& context) {
   const std::string& id = task.task_id().value();
   if (Status s = validateId(id); !s.isOk()) {
     return "Task ID '" + id + "' is invalid: " + s.message();
@@ -182,6 +182,13 @@ Error validateTask(const mesos::TaskInfo& task, const TaskContext& context) {
     if (roles.size() > 1) {
       return std::string("The resources have multiple allocation roles");
     }
+  }
+  return std::nullopt;
+}
+
+Error validateTask(const mesos::TaskInfo& task, const TaskContext& context) {
+  if (Error e = validateTaskGeneral(task, context)) {
+    return e;
   }
   if (task.has_command() == task.has_executor()) {
     return std::string(

@@ -43,6 +43,23 @@ struct TaskContext {
 // message of a TASK_ERROR with REASON_TASK_INVALID.
 Error validateTask(const mesos::TaskInfo& task, const TaskContext& context);
 
+// The checks every task gets whether launched alone or in a group: TaskID syntax and
+// uniqueness, agent, kill policy, max_completion_time, resources (non-empty, valid, one
+// allocation role). validateTask = this + the LAUNCH-only checks.
+Error validateTaskGeneral(const mesos::TaskInfo& task, const TaskContext& context);
+
+// Validates a LAUNCH_GROUP (task_group_validation.cpp) in Mesos's order: every task
+// (validateTaskGeneral, its command, "'TaskInfo.executor' must be set", no Docker
+// container, ...; failures read "Task '<id>' is invalid: <why>"), then the executor
+// (type set, DEFAULT without command, framework_id set and ours, valid resources with at
+// least 0.01 cpus, 32 MB mem and some disk, compatible with an executor of the same id
+// on the agent, equal to each task's `executor`), then task group + new executor
+// resources against `context.available`. `group` is as the master stores it: tasks
+// without `executor` have been given the group's. The error becomes the message of a
+// TASK_ERROR with REASON_TASK_GROUP_INVALID for every task of the group.
+Error validateTaskGroup(const mesos::TaskGroupInfo& group, const mesos::ExecutorInfo& executor,
+                        const TaskContext& context);
+
 // The resources a task needs from the offer: its own plus those of its executor if
 // that executor is not yet running on the agent.
 Resources taskAndNewExecutorResources(const mesos::TaskInfo& task,

@@ -281,6 +281,76 @@ TEST_P(ClusterTest, ManyTasksOverTwoAgents) {
   driver.join();
 }
 
+// A LAUNCH_GROUP operation of `tasks` on a DEFAULT executor "group" (0.1 cpus, 32 MB,
+// 10 MB disk) of framework `framework_id`.
+mesos::Offer::Operation launchGroup(const std::string& framework_id,
+                                    const std::vector<mesos::TaskInfo>& tasks) {
+  mesos::Offer::Operation op;
+  op.set_type(mesos::Offer::Operation::LAUNCH_GROUP);
+  auto* executor = op.mutable_launch_group()->mutable_executor();
+  executor->set_type(mesos::ExecutorInfo::DEFAULT);
+  executor->mutable_executor_id()->set_value("group");
+  executor->mutable_framework_id()->set_value(framework_id);
+  for (auto [name, value] : {std::pair{"cpus", 0.1}, {"mem", 32.0}, {"disk", 10.0}}) {
+    auto* r = executor->add_resources();
+    r->set_name(name);
+    r->set_type(mesos::Value::SCALAR);
+    r->mutable_scalar()->set_value(value);
+  }
+  for (const auto& t : tasks) *op.mutable_launch_group()->mutable_task_group()->add_tasks() = t;
+  return op;
+}
+
+// Ensures a task group runs both tasks on one executor: both RUNNING, the short one
+// FINISHED while the other keeps running (a success does not end the group).
+TEST_P(ClusterTest, TaskGroupRunsBothTasks) {
+  auto offer = startAndOffer();
+  auto op = launchGroup(scheduler_.framework_id, {commandTask(offer, "short", "true"),
+                                                  commandTask(offer, "long", "sleep 1000")});
+  driver_->acceptOffers({offer.id()}, {op});
+  ASSERT_TRUE(scheduler_.awaitState("short", mesos::TASK_RUNNING));
+  ASSERT_TRUE(scheduler_.awaitState("long", mesos::TASK_RUNNING));
+  auto finished = scheduler_.awaitState("short", mesos::TASK_FINISHED);
+  ASSERT_TRUE(finished);
+  EXPECT_EQ(finished->executor_id().value(), "group");
+  EXPECT_EQ(finished->source(), mesos::TaskStatus::SOURCE_EXECUTOR);
+  EXPECT_FALSE(scheduler_.next(
+      "update",
+      [](const auto& e) {
+        return e.status.task_id().value() == "long" && e.status.state() != mesos::TASK_RUNNING &&
+               e.status.state() != mesos::TASK_STARTING;
+      },
+      milliseconds(300)));
+}
+
+// Ensures that when one task of a group fails, the executor kills the others (TASK_KILLED).
+TEST_P(ClusterTest, TaskGroupFailureKillsTheOthers) {
+  auto offer = startAndOffer();
+  auto op = launchGroup(scheduler_.framework_id, {commandTask(offer, "doomed", "exit 2"),
+                                                  commandTask(offer, "bystander", "sleep 1000")});
+  driver_->acceptOffers({offer.id()}, {op});
+  auto failed = scheduler_.awaitState("doomed", mesos::TASK_FAILED);
+  ASSERT_TRUE(failed);
+  EXPECT_NE(failed->message().find("2"), std::string::npos) << failed->message();
+  EXPECT_TRUE(scheduler_.awaitState("bystander", mesos::TASK_KILLED));
+}
+
+// Ensures killTask of one task of a group kills it and then, as Mesos's default executor
+// does, the rest of its group.
+TEST_P(ClusterTest, TaskGroupKillOneTask) {
+  auto offer = startAndOffer();
+  auto op = launchGroup(scheduler_.framework_id, {commandTask(offer, "first", "sleep 1000"),
+                                                  commandTask(offer, "second", "sleep 1000")});
+  driver_->acceptOffers({offer.id()}, {op});
+  ASSERT_TRUE(scheduler_.awaitState("first", mesos::TASK_RUNNING));
+  ASSERT_TRUE(scheduler_.awaitState("second", mesos::TASK_RUNNING));
+  mesos::TaskID id;
+  id.set_value("first");
+  EXPECT_EQ(driver_->killTask(id), mesos::DRIVER_RUNNING);
+  EXPECT_TRUE(scheduler_.awaitState("first", mesos::TASK_KILLED));
+  EXPECT_TRUE(scheduler_.awaitState("second", mesos::TASK_KILLED));
+}
+
 INSTANTIATE_TEST_SUITE_P(Cluster, ClusterTest,
                          ::testing::Values(Mode::kInProcess, Mode::kProcesses), modeName);
 

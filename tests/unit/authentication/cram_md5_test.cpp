@@ -118,5 +118,31 @@ TEST(Credentials, ReadsFiles) {
   rmdir(dir_template);
 }
 
+// Ensures an agent's --credential reads as JSON or "principal secret" text, from a file or
+// as content, and that malformed or missing credentials are errors.
+TEST(Credentials, AgentCredential) {
+  auto json = parseCredential(R"({"principal": "agent", "secret": "s"})");
+  ASSERT_TRUE(json.isOk()) << json.message();
+  EXPECT_EQ(json->principal(), "agent");
+  EXPECT_EQ(json->secret(), "s");
+  auto text = parseCredential("agent s\n");
+  ASSERT_TRUE(text.isOk());
+  EXPECT_EQ(text->secret(), "s");
+  EXPECT_FALSE(parseCredential("").isOk());
+  EXPECT_FALSE(parseCredential("just-one-field").isOk());
+  EXPECT_FALSE(parseCredential(R"({"secret": "s"})").isOk());
+
+  char path[] = "/tmp/keel-credential-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  std::ofstream(path) << "agent from-file";
+  auto from_file = readCredential(std::string("file://") + path);
+  ASSERT_TRUE(from_file.isOk()) << from_file.message();
+  EXPECT_EQ(from_file->secret(), "from-file");
+  std::remove(path);
+  EXPECT_FALSE(readCredential("/nonexistent/keel-credential").isOk());
+}
+
 }  // namespace
 }  // namespace keel::auth

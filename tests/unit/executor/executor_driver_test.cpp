@@ -431,5 +431,25 @@ TEST_F(ExecutorDriverTest, JoinReturnsAfterStopFromCallback) {
   EXPECT_FALSE(transport_->hasProcess(id));
 }
 
+// Keel extension: a RunTaskGroupMessage reaches a plain mesos::Executor as launchTask() for
+// each task of the group in order, and every task counts as unacknowledged.
+TEST_F(ExecutorDriverTest, TaskGroupBecomesLaunchTaskPerTask) {
+  start();
+  registerExecutor();
+  internal::RunTaskGroupMessage group;
+  group.mutable_framework()->set_user("u");
+  group.mutable_framework()->set_name("fw");
+  group.mutable_executor()->mutable_executor_id()->set_value("default");
+  for (const char* id : {"g1", "g2"}) {
+    *group.mutable_task_group()->add_tasks() = runTask(id).task();
+  }
+  ASSERT_EQ(wire::Delivery::kAccepted, fromAgent(group));
+  settle(*driver_->loop());
+  EXPECT_EQ((std::vector<std::string>{"registered:default:fw:agent-host", "launchTask:g1",
+                                      "launchTask:g2"}),
+            executor_.events());
+  EXPECT_EQ(2u, driver_->process()->unacknowledgedTasks());
+}
+
 }  // namespace
 }  // namespace keel::testing
