@@ -86,9 +86,14 @@ class Master {
   void updateAgent(const wire::Pid& from, mesos::internal::UpdateSlaveMessage&& msg);
 
   // --- offers (offers.cpp)
+  // Runs an allocation pass at the end of this loop turn (one per turn however many ask):
+  // over every agent, or, given an agent, over the agents whose resources just came back
+  // (a task ended, an offer was declined), so freed resources are offered at once instead
+  // of at the next periodic pass.
   void scheduleAllocation();
+  void scheduleAllocation(const std::string& agent_id);
   void allocationTick();
-  void allocate();
+  void allocate(const std::vector<std::string>& agent_ids = {});
   void rescindOffer(const std::string& offer_id, bool recover);
   void removeOffer(const std::string& offer_id, std::optional<double> refuse_seconds);
   void accept(FrameworkState& framework, mesos::scheduler::Call::Accept&& accept);
@@ -202,6 +207,8 @@ class Master {
   std::map<std::string, double> unreachable_agents_;     // agent id → time
   std::unordered_map<std::string, OfferState> offers_;
   bool allocation_pending_ = false;
+  bool allocation_all_agents_ = false;             // the pending pass covers every agent
+  std::set<std::string> allocation_agents_;         // else these
 
  public:
   // Metrics (a few of Mesos's names; /metrics/snapshot).

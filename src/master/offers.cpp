@@ -10,14 +10,28 @@
 namespace keel::master {
 
 void Master::scheduleAllocation() {
-  // Coalesce: every trigger until the pass runs shares it.
+  allocation_all_agents_ = true;
+  allocation_agents_.clear();
+  scheduleAllocation(std::string());
+}
+
+void Master::scheduleAllocation(const std::string& agent_id) {
+  if (!agent_id.empty() && !allocation_all_agents_) {
+    allocation_agents_.insert(agent_id);
+  }
   if (allocation_pending_) {
     return;
   }
   allocation_pending_ = true;
   defer([this] {
     allocation_pending_ = false;
-    allocate();
+    std::vector<std::string> agents;
+    if (!allocation_all_agents_) {
+      agents.assign(allocation_agents_.begin(), allocation_agents_.end());
+    }
+    allocation_all_agents_ = false;
+    allocation_agents_.clear();
+    allocate(agents);
   });
 }
 
@@ -33,8 +47,8 @@ mesos::Offer Master::offerForFramework(const OfferState& state,
   return offer;
 }
 
-void Master::allocate() {
-  auto offerables = allocator_->allocate(loop_.clock().now());
+void Master::allocate(const std::vector<std::string>& agent_ids) {
+  auto offerables = allocator_->allocate(loop_.clock().now(), agent_ids);
   // One ResourceOffersMessage per framework per pass (spec §3.4).
   std::map<std::string, mesos::internal::ResourceOffersMessage> batches;
   for (auto& offerable : offerables) {

@@ -57,6 +57,7 @@ void Master::forwardUpdate(FrameworkState& framework, const mesos::TaskStatus& s
 void Master::recoverTaskResources(const mesos::Task& task) {
   allocator_->recoverResources(task.framework_id().value(), task.slave_id().value(),
                                Resources(task.resources()), std::nullopt, loop_.clock().now());
+  scheduleAllocation(task.slave_id().value());
 }
 
 void Master::updateTaskState(mesos::Task& task, const mesos::TaskStatus& status,

@@ -549,3 +549,26 @@ TEST_F(MasterTest, AcceptRefusesOffersOfTwoAgents) {
 
 }  // namespace
 }  // namespace keel::master
+
+namespace keel::master {
+namespace {
+
+// Ensures resources freed by a task's end are offered at once (an allocation pass over that
+// agent), not at the next periodic pass a second later as in Mesos.
+TEST_F(MasterTest, FreedResourcesAreOfferedAtOnce) {
+  std::string aid = registerAgent();
+  std::string fid = subscribe();
+  auto o = offers();
+  ASSERT_EQ(o.size(), 1u);
+  launch(fid, o[0], {commandTask("t1", o[0], 4)}, /*refuse_seconds=*/3600);
+  ASSERT_EQ(transport_.take<RunTaskMessage>(kAgent).size(), 1u);
+  EXPECT_TRUE(offers().empty());
+
+  agentUpdate(fid, aid, "t1", mesos::TASK_FINISHED, std::string(16, '\x07'));
+  auto next = offers();  // no time has passed
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_DOUBLE_EQ(Resources(next[0].resources()).cpus().value_or(0), 4);
+}
+
+}  // namespace
+}  // namespace keel::master
