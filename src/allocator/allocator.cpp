@@ -40,11 +40,11 @@ void Allocator::addFramework(const std::string& framework_id, const FrameworkEnt
     uint32_t aslot = m.agents.slotOf(agent_id);
     auto orphan = a->orphans.find(framework_id);
     if (orphan != a->orphans.end()) {
-      a->allocated -= orphan->second.unallocated();
+      a->allocated.subtract(m.compact(orphan->second.unallocated()));
       a->orphans.erase(orphan);
     }
-    Resources allocated = Impl::toAllocated(resources, fw.info.roles.front());
-    a->allocated += allocated.unallocated();
+    Bundle allocated = m.compact(Impl::toAllocated(resources, fw.info.roles.front()));
+    a->allocated.add(allocated.unallocated(m.shapes));
     m.recompute(*a);
     m.track(fw, fslot, *a, aslot, allocated, +1);
   }
@@ -62,7 +62,7 @@ void Allocator::removeFramework(const std::string& framework_id) {
   for (const auto& [aslot, resources] : allocation) {
     Agent& a = *m.agents.items[aslot];
     m.track(*fw, fslot, a, aslot, resources, -1);
-    a.allocated -= resources.unallocated();
+    a.allocated.subtract(resources.unallocated(m.shapes));
     m.recompute(a);
   }
   for (uint32_t rslot : fw->role_slots) {
@@ -105,14 +105,14 @@ void Allocator::addAgent(const std::string& agent_id, const Resources& total,
   a.id = agent_id;
   a.generation = m.next_generation++;
   m.setTotal(a, total);
-  m.context.addTotal(a.total, +1);
+  m.context.addTotal(a.total_resources, +1);
   for (const auto& [framework_id, resources] : used) {
     Framework* fw = m.frameworks.find(framework_id);
     std::string role = fw != nullptr ? fw->info.roles.front() : std::string("*");
     Resources allocated = Impl::toAllocated(resources, role);
-    a.allocated += allocated.unallocated();
+    a.allocated.add(m.compact(allocated.unallocated()));
     if (fw != nullptr) {
-      m.track(*fw, m.frameworks.slotOf(framework_id), a, aslot, allocated, +1);
+      m.track(*fw, m.frameworks.slotOf(framework_id), a, aslot, m.compact(allocated), +1);
     } else {
       a.orphans[framework_id] += allocated;
     }
@@ -130,12 +130,12 @@ void Allocator::removeAgent(const std::string& agent_id) {
   std::vector<uint32_t> holders(a->frameworks.begin(), a->frameworks.end());
   for (uint32_t fslot : holders) {
     Framework& fw = *m.frameworks.items[fslot];
-    Resources resources = fw.allocation[aslot];
+    Bundle resources = fw.allocation[aslot];
     m.track(fw, fslot, *a, aslot, resources, -1);
     fw.filtered_agents.erase(aslot);
   }
   m.clearAgentFilters(*a);
-  m.context.addTotal(a->total, -1);
+  m.context.addTotal(a->total_resources, -1);
   m.agents.remove(agent_id);
 }
 
@@ -157,9 +157,9 @@ void Allocator::updateAgentTotal(const std::string& agent_id, const Resources& t
   if (a == nullptr) {
     return;
   }
-  m.context.addTotal(a->total, -1);
+  m.context.addTotal(a->total_resources, -1);
   m.setTotal(*a, total);
-  m.context.addTotal(a->total, +1);
+  m.context.addTotal(a->total_resources, +1);
   m.clearAgentFilters(*a);
 }
 
@@ -176,13 +176,13 @@ void Allocator::updateAllocation(const std::string& framework_id, const std::str
   const std::string& role = fw->info.roles.front();
   Resources from = Impl::toAllocated(consumed, role);
   Resources to = Impl::toAllocated(converted, role);
-  m.track(*fw, fslot, *a, aslot, from, -1);
-  m.track(*fw, fslot, *a, aslot, to, +1);
-  a->allocated -= from.unallocated();
-  a->allocated += to.unallocated();
-  m.context.addTotal(a->total, -1);
-  m.setTotal(*a, a->total - from.unallocated() + to.unallocated());
-  m.context.addTotal(a->total, +1);
+  m.track(*fw, fslot, *a, aslot, m.compact(from), -1);
+  m.track(*fw, fslot, *a, aslot, m.compact(to), +1);
+  a->allocated.subtract(m.compact(from.unallocated()));
+  a->allocated.add(m.compact(to.unallocated()));
+  m.context.addTotal(a->total_resources, -1);
+  m.setTotal(*a, a->total_resources - from.unallocated() + to.unallocated());
+  m.context.addTotal(a->total_resources, +1);
   m.clearAgentFilters(*a);
 }
 
@@ -201,7 +201,7 @@ void Allocator::recoverResources(const std::string& framework_id, const std::str
     if (orphan != a->orphans.end()) {
       Resources gone = Impl::toAllocated(resources, "*");
       orphan->second -= gone;
-      a->allocated -= gone.unallocated();
+      a->allocated.subtract(m.compact(gone.unallocated()));
       if (orphan->second.empty()) {
         a->orphans.erase(orphan);
       }
@@ -210,9 +210,9 @@ void Allocator::recoverResources(const std::string& framework_id, const std::str
     return;
   }
   uint32_t fslot = m.frameworks.slotOf(framework_id);
-  Resources allocated = Impl::toAllocated(resources, fw->info.roles.front());
+  Bundle allocated = m.compact(Impl::toAllocated(resources, fw->info.roles.front()));
   m.track(*fw, fslot, *a, aslot, allocated, -1);
-  a->allocated -= allocated.unallocated();
+  a->allocated.subtract(allocated.unallocated(m.shapes));
   m.recompute(*a);
 
   if (!refuse_seconds.has_value()) {
@@ -232,13 +232,14 @@ void Allocator::recoverResources(const std::string& framework_id, const std::str
       m.options.allocation_interval);
   for (uint32_t rslot : fw->role_slots) {
     const std::string& role = m.roles[rslot]->name;
-    Resources refused =
-        allocated.filter([&](const Resource& x) { return allocationRole(x) == role; });
+    Bundle refused = allocated.select(
+        m.shapes, [&](const Shape& x) { return x.allocation_role == role; },
+        [&](const Resource& x) { return allocationRole(x) == role; });
     if (refused.empty()) {
       continue;
     }
     uint64_t key = filterKey(rslot, fslot);
-    a->filters[key].push_back(Filter{refused.unallocated(), now + duration});
+    a->filters[key].push_back(Filter{refused.unallocated(m.shapes), now + duration});
     ++m.filter_count;
     RoleBits& b = m.bits(*a, rslot);
     b.filtered.set(fslot);
@@ -322,7 +323,7 @@ Resources Allocator::allocated(const std::string& framework_id) const {
   Resources out;
   if (const Framework* fw = impl_->frameworks.find(framework_id)) {
     for (const auto& [slot, resources] : fw->allocation) {
-      out += resources;
+      out += resources.toResources(impl_->shapes);
     }
   }
   return out;
@@ -332,7 +333,7 @@ std::map<std::string, Resources> Allocator::allocation(const std::string& framew
   std::map<std::string, Resources> out;
   if (const Framework* fw = impl_->frameworks.find(framework_id)) {
     for (const auto& [slot, resources] : fw->allocation) {
-      out[impl_->agents.items[slot]->id] = resources;
+      out[impl_->agents.items[slot]->id] = resources.toResources(impl_->shapes);
     }
   }
   return out;
@@ -344,7 +345,7 @@ Resources Allocator::total() const {
   Resources out;
   for (const auto& agent : impl_->agents.items) {
     if (agent) {
-      out += agent->total;
+      out += agent->total_resources;
     }
   }
   return out;
@@ -352,7 +353,7 @@ Resources Allocator::total() const {
 
 Resources Allocator::available(const std::string& agent_id) const {
   const Agent* a = impl_->agents.find(agent_id);
-  return a != nullptr ? a->available : Resources();
+  return a != nullptr ? a->available.toResources(impl_->shapes) : Resources();
 }
 
 double Allocator::share(const std::string& framework_id) const {

@@ -50,18 +50,19 @@ void Allocator::Impl::allocateAgent(uint32_t aslot, runtime::TimePoint now,
   if (a.available.empty()) {
     return;
   }
-  std::vector<uint32_t> role_order;
+  std::vector<uint32_t>& role_order = role_order_scratch;
+  role_order.clear();
   for (const auto& e : role_sorter.order()) {
     role_order.push_back(e.client);
   }
-  Resources role_scratch;
-  Resources candidate_scratch;
+  Bundle role_scratch;
+  Bundle candidate_scratch;
   for (uint32_t rslot : role_order) {
     Role& role = *roles[rslot];
     if (role.frameworks == 0) {
       continue;
     }
-    const Resources* available = &availableForRole(a, role, &role_scratch);
+    const Bundle* available = &availableForRole(a, role, &role_scratch);
     if (available->empty()) {
       continue;
     }
@@ -85,7 +86,7 @@ void Allocator::Impl::allocateAgent(uint32_t aslot, runtime::TimePoint now,
           !hasCap(fw, mesos::FrameworkInfo::Capability::GPU_RESOURCES)) {
         continue;
       }
-      const Resources* candidate = available;
+      const Bundle* candidate = available;
       if (needsStrip(a, fw)) {
         candidate_scratch = strip(*available, fw);
         candidate = &candidate_scratch;
@@ -99,19 +100,30 @@ void Allocator::Impl::allocateAgent(uint32_t aslot, runtime::TimePoint now,
         }
         continue;
       }
-      Resources offered = candidate->allocate(role.name);
+      Bundle offered = candidate->withRole(shapes, rslot, role.name);
       if (candidate == &a.available && a.allocated.empty()) {
         std::swap(a.allocated, a.available);  // The whole agent goes: no copy.
       } else if (candidate == &a.available) {
-        a.allocated += a.available;
-        a.available = Resources();
+        a.allocated.add(a.available);
+        a.available = Bundle();
       } else {
-        a.allocated += *candidate;
-        a.available -= *candidate;
+        a.allocated.add(*candidate);
+        a.available.subtract(*candidate);
       }
       ++a.version;
-      track(fw, fslot, a, aslot, offered, +1);
-      out->push_back(Offerable{fw.id, role.name, a.id, std::move(offered)});
+      if (!(offered == a.last_offer)) {
+        a.last_offer_resources = offered.toResources(shapes);
+        a.last_offer = offered;
+      }
+      out->push_back(Offerable{fw.id, role.name, a.id, a.last_offer_resources});
+      trackShares(fw, fslot, offered, +1);
+      Bundle& mine = fw.allocation[aslot];
+      if (mine.empty()) {
+        mine = std::move(offered);
+        addHolder(a, fslot);
+      } else {
+        mine.add(offered);
+      }
       syncBits(a);
       available = &availableForRole(a, role, &role_scratch);
       if (available->empty()) {

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "allocator/allocator.hpp"
+#include "allocator/bundle.hpp"
 
 namespace keel::allocator {
 
@@ -55,7 +56,7 @@ class Bits {
 };
 
 struct Filter {
-  Resources refused;  // unallocated form
+  Bundle refused;  // unallocated form
   runtime::TimePoint expiry;
 };
 
@@ -77,20 +78,26 @@ struct Agent {
   std::string id;
   uint64_t generation = 0;
   bool active = true;
-  Resources total;      // unallocated form
-  Resources allocated;  // unallocated form, including orphans
-  Resources available;  // total − allocated
+  Resources total_resources;  // unallocated form, as given
+  Bundle total;               // the same, compact
+  Bundle allocated;           // unallocated form, including orphans
+  Bundle available;           // total − allocated
   bool has_gpus = false;
   bool has_reservations = false;
   bool has_revocable = false;
   bool has_shared = false;
   bool has_refined = false;
   uint64_t version = 1;  // bumped whenever `available` changes
+  // The last offer made from this agent, compact and in API form: agents are often
+  // offered the same resources again (declined offers), and building the protobuf form
+  // is the costliest step of an offer.
+  Bundle last_offer;
+  Resources last_offer_resources;
   uint64_t bits_version = 0;
   std::unordered_map<uint64_t, std::vector<Filter>> filters;  // by filterKey
   std::vector<RoleBits> bits;                                 // by role slot
   std::unordered_map<std::string, Resources> orphans;         // held by frameworks not added yet
-  std::unordered_set<uint32_t> frameworks;                    // slots with allocations here
+  std::vector<uint32_t> frameworks;  // slots with allocations here, each once
 };
 
 struct Framework {
@@ -98,8 +105,8 @@ struct Framework {
   FrameworkEntry info;
   std::vector<uint32_t> role_slots;
   std::set<std::string> suppressed;
-  std::unordered_map<uint32_t, Resources> allocation;  // agent slot → allocated form
-  std::unordered_set<uint32_t> filtered_agents;        // agent slots that may hold filters
+  std::unordered_map<uint32_t, Bundle> allocation;  // agent slot → allocated form
+  std::unordered_set<uint32_t> filtered_agents;     // agent slots that may hold filters
   uint64_t visit = 0;
 };
 
@@ -162,31 +169,6 @@ inline bool hasCap(const Framework& fw, Capability c) { return fw.info.capabilit
 
 inline const std::string& allocationRole(const Resource& r) { return r.allocation_info().role(); }
 
-inline double quantity(const Resources& r, const std::string& name) {
-  double total = 0;
-  for (const auto& res : r) {
-    if (res.name() != name) {
-      continue;
-    }
-    switch (res.type()) {
-      case mesos::Value::SCALAR:
-        total += res.scalar().value();
-        break;
-      case mesos::Value::RANGES:
-        for (const auto& x : res.ranges().range()) {
-          total += static_cast<double>(x.end() - x.begin() + 1);
-        }
-        break;
-      case mesos::Value::SET:
-        total += res.set().item_size();
-        break;
-      default:
-        break;
-    }
-  }
-  return total;
-}
-
 }  // namespace detail
 
 using namespace detail;  // NOLINT: internal header, included only by the allocator's .cpp files
@@ -195,12 +177,24 @@ struct Allocator::Impl {
   explicit Impl(Options o)
       : options(std::move(o)),
         context(options.fair_sharing_excluded_resource_names),
+        shapes(&context),
         role_sorter(&context),
-        rng(options.seed) {}
+        rng(options.seed) {
+    for (const auto& group : options.min_allocatable) {
+      std::vector<std::pair<uint32_t, double>> g;
+      for (const auto& [name, amount] : group) {
+        g.emplace_back(context.nameIndex(name), amount);
+      }
+      min_allocatable.push_back(std::move(g));
+    }
+  }
 
   Options options;
   ShareContext context;
+  ShapeTable shapes;
   DrfSorter role_sorter;
+  // options.min_allocatable with names as ShareContext name indices.
+  std::vector<std::vector<std::pair<uint32_t, double>>> min_allocatable;
   std::mt19937_64 rng;
   Slots<Agent> agents;
   Slots<Framework> frameworks;
@@ -210,6 +204,7 @@ struct Allocator::Impl {
   uint64_t next_generation = 1;
   uint64_t visit_counter = 0;
   size_t filter_count = 0;
+  std::vector<uint32_t> role_order_scratch;  // reused by allocateAgent()
 
   uint32_t roleSlot(const std::string& name) {
     auto it = role_index.find(name);
@@ -244,11 +239,14 @@ struct Allocator::Impl {
     a.bits_version = a.version;
   }
 
+  Bundle compact(const Resources& r) { return Bundle::from(r, shapes); }
+
   void setTotal(Agent& a, const Resources& total_in) {
-    a.total = total_in.unallocated();
-    a.has_gpus = a.total.gpus().value_or(0) > 0;
+    a.total_resources = total_in.unallocated();
+    a.total = compact(a.total_resources);
+    a.has_gpus = a.total_resources.gpus().value_or(0) > 0;
     a.has_reservations = a.has_revocable = a.has_shared = a.has_refined = false;
-    for (const auto& r : a.total) {
+    for (const auto& r : a.total_resources) {
       a.has_reservations |= r.reservations_size() > 0;
       a.has_refined |= r.reservations_size() > 1;
       a.has_revocable |= r.has_revocable();
@@ -258,7 +256,8 @@ struct Allocator::Impl {
   }
 
   void recompute(Agent& a) {
-    a.available = a.total - a.allocated;
+    a.available = a.total;
+    a.available.subtract(a.allocated);
     ++a.version;
   }
 
@@ -274,40 +273,62 @@ struct Allocator::Impl {
   }
 
   // Records framework-side (sorters, per-agent allocation) accounting of `r` (allocated form).
-  void track(Framework& fw, uint32_t fslot, Agent& a, uint32_t aslot, const Resources& r,
-             int sign) {
+  static void addHolder(Agent& a, uint32_t fslot) {
+    if (std::find(a.frameworks.begin(), a.frameworks.end(), fslot) == a.frameworks.end()) {
+      a.frameworks.push_back(fslot);
+    }
+  }
+  static void removeHolder(Agent& a, uint32_t fslot) {
+    auto it = std::find(a.frameworks.begin(), a.frameworks.end(), fslot);
+    if (it != a.frameworks.end()) {
+      *it = a.frameworks.back();
+      a.frameworks.pop_back();
+    }
+  }
+
+  // Records framework-side accounting of `r` (allocated form) in the sorters only.
+  void trackShares(Framework& fw, uint32_t fslot, const Bundle& r, int sign) {
     for (uint32_t rslot : fw.role_slots) {
       Role& role = *roles[rslot];
+      auto mine_item = [&](const Shape& x) { return x.allocation_role == role.name; };
       auto mine = [&](const Resource& x) { return allocationRole(x) == role.name; };
       // Usually everything belongs to one role: skip the copy that splitting would make.
-      Resources split;
-      const Resources* part = &r;
-      if (!std::all_of(r.begin(), r.end(), mine)) {
-        split = r.filter(mine);
+      Bundle split;
+      const Bundle* part = &r;
+      bool uniform = std::all_of(r.items().begin(), r.items().end(), [&](const Bundle::Item& i) {
+        return shapes[i.shape].allocation_role == role.name;
+      });
+      if (!uniform || !std::all_of(r.rest().begin(), r.rest().end(), mine)) {
+        split = r.select(shapes, mine_item, mine);
         part = &split;
       }
       if (part->empty()) {
         continue;
       }
       if (sign > 0) {
-        role.sorter->allocated(fslot, *part);
-        role_sorter.allocated(rslot, *part);
+        role.sorter->allocated(fslot, *part, shapes);
+        role_sorter.allocated(rslot, *part, shapes);
       } else {
-        role.sorter->unallocated(fslot, *part);
-        role_sorter.unallocated(rslot, *part);
+        role.sorter->unallocated(fslot, *part, shapes);
+        role_sorter.unallocated(rslot, *part, shapes);
       }
     }
-    Resources& mine = fw.allocation[aslot];
+  }
+
+  // Records framework-side (sorters, per-agent allocation) accounting of `r` (allocated form).
+  void track(Framework& fw, uint32_t fslot, Agent& a, uint32_t aslot, const Bundle& r, int sign) {
+    trackShares(fw, fslot, r, sign);
+    Bundle& mine = fw.allocation[aslot];
     if (sign > 0) {
-      mine += r;
+      mine.add(r);
     } else {
-      mine -= r;
+      mine.subtract(r);
     }
     if (mine.empty()) {
       fw.allocation.erase(aslot);
-      a.frameworks.erase(fslot);
+      removeHolder(a, fslot);
     } else {
-      a.frameworks.insert(fslot);
+      addHolder(a, fslot);
     }
   }
 
@@ -391,16 +412,17 @@ struct Allocator::Impl {
     }
   }
 
-  bool allocatable(const Resources& r) const {
+  bool allocatable(const Bundle& r) const {
     if (r.empty()) {
       return false;
     }
-    if (options.min_allocatable.empty()) {
+    if (min_allocatable.empty()) {
       return true;
     }
-    for (const auto& group : options.min_allocatable) {
-      bool ok = std::all_of(group.begin(), group.end(),
-                            [&](const auto& q) { return quantity(r, q.first) >= q.second - 1e-9; });
+    for (const auto& group : min_allocatable) {
+      bool ok = std::all_of(group.begin(), group.end(), [&](const auto& q) {
+        return r.quantity(shapes, q.first, context.name(q.first)) >= q.second - 1e-9;
+      });
       if (ok) {
         return true;
       }
@@ -415,28 +437,35 @@ struct Allocator::Impl {
            (a.has_refined && !hasCap(fw, mesos::FrameworkInfo::Capability::RESERVATION_REFINEMENT));
   }
 
-  Resources strip(const Resources& r, const Framework& fw) const {
+  Bundle strip(const Bundle& r, const Framework& fw) const {
     bool revocable = hasCap(fw, mesos::FrameworkInfo::Capability::REVOCABLE_RESOURCES);
     bool shared = hasCap(fw, mesos::FrameworkInfo::Capability::SHARED_RESOURCES);
     bool refined = hasCap(fw, mesos::FrameworkInfo::Capability::RESERVATION_REFINEMENT);
-    return r.filter([&](const Resource& x) {
-      return (revocable || !x.has_revocable()) && (shared || !x.has_shared()) &&
-             (refined || x.reservations_size() <= 1);
-    });
+    return r.select(
+        shapes,
+        [&](const Shape& x) {
+          return (revocable || !x.revocable) && (shared || !x.shared) && (refined || !x.refined);
+        },
+        [&](const Resource& x) {
+          return (revocable || !x.has_revocable()) && (shared || !x.has_shared()) &&
+                 (refined || x.reservations_size() <= 1);
+        });
   }
 
   // Unreserved resources plus those reserved to the role.
-  const Resources& availableForRole(const Agent& a, const Role& role, Resources* scratch) const {
+  const Bundle& availableForRole(const Agent& a, const Role& role, Bundle* scratch) const {
     if (!a.has_reservations) {
       return a.available;
     }
-    *scratch = a.available.filter([&](const Resource& x) {
-      return x.reservations_size() == 0 || Resources::reservationRole(x) == role.name;
-    });
+    *scratch = a.available.select(
+        shapes, [&](const Shape& x) { return !x.reserved || x.reservation_role == role.name; },
+        [&](const Resource& x) {
+          return x.reservations_size() == 0 || Resources::reservationRole(x) == role.name;
+        });
     return *scratch;
   }
 
-  bool filtered(Agent& a, uint32_t rslot, uint32_t fslot, const Resources& candidate,
+  bool filtered(Agent& a, uint32_t rslot, uint32_t fslot, const Bundle& candidate,
                 runtime::TimePoint now) {
     auto it = a.filters.find(filterKey(rslot, fslot));
     if (it == a.filters.end()) {

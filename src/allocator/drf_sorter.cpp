@@ -62,8 +62,8 @@ bool DrfSorter::Less::operator()(const Entry& a, const Entry& b) const {
   if (a.allocations != b.allocations) {
     return a.allocations < b.allocations;
   }
-  if (*a.name != *b.name) {
-    return *a.name < *b.name;
+  if (a.rank != b.rank) {
+    return a.rank < b.rank;
   }
   return a.client < b.client;
 }
@@ -93,8 +93,59 @@ void DrfSorter::add(uint32_t client, const std::string& name, double weight) {
   c = Client{};
   c.present = true;
   c.name = name;
+  c.rank = rankName(name);
   c.weight = weight > 0 ? weight : 1.0;
   ++count_;
+}
+
+uint64_t DrfSorter::rankName(const std::string& name) {
+  constexpr uint64_t kGap = uint64_t{1} << 32;
+  auto [it, inserted] = ranks_.try_emplace(name, Rank{0, 0});
+  ++it->second.users;
+  if (!inserted) {
+    return it->second.rank;
+  }
+  uint64_t low = it == ranks_.begin() ? 0 : std::prev(it)->second.rank;
+  auto next = std::next(it);
+  uint64_t high = next == ranks_.end() ? UINT64_MAX : next->second.rank;
+  if (high - low > 1) {
+    it->second.rank = low + (high - low) / 2;
+    return it->second.rank;
+  }
+  // No room: renumber every name and rebuild the order with the new ranks.
+  uint64_t r = 0;
+  for (auto& [n, rank] : ranks_) {
+    rank.rank = (r += kGap);
+  }
+  order_.clear();
+  for (uint32_t i = 0; i < clients_.size(); ++i) {
+    Client& c = clients_[i];
+    if (!c.present) {
+      continue;
+    }
+    c.rank = ranks_.at(c.name).rank;
+    if (c.active) {
+      order_.insert(entryOf(i, c));
+    }
+  }
+  return it->second.rank;
+}
+
+void DrfSorter::unrankName(const std::string& name) {
+  auto it = ranks_.find(name);
+  if (it != ranks_.end() && --it->second.users == 0) {
+    ranks_.erase(it);
+  }
+}
+
+void DrfSorter::replaceEntry(const Entry& before, const Entry& after) {
+  auto node = order_.extract(before);
+  if (node.empty()) {
+    order_.insert(after);
+    return;
+  }
+  node.value() = after;
+  order_.insert(std::move(node));
 }
 
 void DrfSorter::remove(uint32_t client) {
@@ -103,6 +154,7 @@ void DrfSorter::remove(uint32_t client) {
     return;
   }
   deactivate(client);
+  unrankName(c->name);
   *c = Client{};
   --count_;
 }
@@ -144,15 +196,13 @@ void DrfSorter::setWeight(uint32_t client, double weight) {
 }
 
 void DrfSorter::reposition(uint32_t client, Client& c, bool count_allocation) {
-  if (c.active) {
-    order_.erase(entryOf(client, c));
-  }
+  Entry before = entryOf(client, c);
   if (count_allocation) {
     ++c.allocations;
   }
   c.share = context_->share(c.quantities) / c.weight;
   if (c.active) {
-    order_.insert(entryOf(client, c));
+    replaceEntry(before, entryOf(client, c));
   }
 }
 
@@ -173,6 +223,29 @@ void DrfSorter::unallocated(uint32_t client, const Resources& r) {
   }
   refresh();
   context_->accumulate(r, -1, &c->quantities);
+  for (auto& q : c->quantities) {
+    q = std::max<int64_t>(q, 0);  // Never let a bookkeeping slip go negative.
+  }
+  reposition(client, *c, false);
+}
+
+void DrfSorter::allocated(uint32_t client, const Bundle& r, const ShapeTable& table) {
+  Client* c = find(client);
+  if (c == nullptr) {
+    return;
+  }
+  refresh();
+  r.addScalars(table, context_, +1, &c->quantities);
+  reposition(client, *c, true);
+}
+
+void DrfSorter::unallocated(uint32_t client, const Bundle& r, const ShapeTable& table) {
+  Client* c = find(client);
+  if (c == nullptr) {
+    return;
+  }
+  refresh();
+  r.addScalars(table, context_, -1, &c->quantities);
   for (auto& q : c->quantities) {
     q = std::max<int64_t>(q, 0);  // Never let a bookkeeping slip go negative.
   }

@@ -2,11 +2,13 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "allocator/bundle.hpp"
 #include "common/resources.hpp"
 
 namespace keel::allocator {
@@ -20,6 +22,7 @@ class ShareContext {
   // The dense index of a resource name, assigned on first sight.
   uint32_t nameIndex(const std::string& name);
   size_t nameCount() const { return names_.size(); }
+  const std::string& name(uint32_t index) const { return names_[index]; }
 
   // Adds (sign = +1) or removes (sign = -1) `r`'s scalars to/from the cluster total.
   void addTotal(const Resources& r, int sign = 1);
@@ -50,6 +53,7 @@ class DrfSorter {
   struct Entry {
     double share;
     uint64_t allocations;
+    uint64_t rank;  // the name's place in name order (equal names, equal ranks)
     const std::string* name;
     uint32_t client;
   };
@@ -74,6 +78,9 @@ class DrfSorter {
   // Records resources allocated to / recovered from a client (scalars only count).
   void allocated(uint32_t client, const Resources& r);
   void unallocated(uint32_t client, const Resources& r);
+  // The same for the allocator's compact form.
+  void allocated(uint32_t client, const Bundle& r, const ShapeTable& table);
+  void unallocated(uint32_t client, const Bundle& r, const ShapeTable& table);
 
   // Current share / weight of a client (0 if unknown).
   double share(uint32_t client);
@@ -95,6 +102,7 @@ class DrfSorter {
     std::string name;
     double weight = 1.0;
     uint64_t allocations = 0;
+    uint64_t rank = 0;
     double share = 0;
     std::vector<int64_t> quantities;
   };
@@ -102,8 +110,19 @@ class DrfSorter {
   const Client* find(uint32_t client) const;
   void reposition(uint32_t client, Client& c, bool count_allocation);
   Entry entryOf(uint32_t client, const Client& c) const {
-    return Entry{c.share, c.allocations, &c.name, client};
+    return Entry{c.share, c.allocations, c.rank, &c.name, client};
   }
+  // Gives `name` a rank between its neighbours' (renumbering all when there is no room).
+  uint64_t rankName(const std::string& name);
+  void unrankName(const std::string& name);
+  // Replaces a client's entry in order_ reusing its node (no allocation).
+  void replaceEntry(const Entry& before, const Entry& after);
+
+  struct Rank {
+    uint64_t rank;
+    size_t users;
+  };
+  std::map<std::string, Rank> ranks_;
 
   ShareContext* context_;
   std::deque<Client> clients_;  // deque: Entry::name points into it

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
+
 namespace keel::allocator {
 namespace {
 
@@ -51,6 +54,37 @@ TEST(DrfSorterTest, TieBreaksAndInactive) {
   EXPECT_EQ(order(sorter), (std::vector<uint32_t>{0, 1}));
   sorter.deactivate(0);
   EXPECT_EQ(order(sorter), (std::vector<uint32_t>{1}));
+}
+
+// Ensures name order holds for many clients added in sorted and reverse order (the sorter
+// re-ranks names when it runs out of room between neighbours), and across removals.
+TEST(DrfSorterTest, NameOrderWithManyClients) {
+  ShareContext context;
+  context.addTotal(R("cpus:10"));
+  DrfSorter sorter(&context);
+  std::vector<std::pair<std::string, uint32_t>> expected;
+  for (uint32_t i = 0; i < 150; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "fw-%03u", i);
+    sorter.add(i, name);
+    sorter.activate(i);
+    expected.emplace_back(name, i);
+  }
+  for (uint32_t i = 0; i < 150; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "aa-%03u", 149 - i);
+    sorter.add(150 + i, name);
+    sorter.activate(150 + i);
+    expected.emplace_back(name, 150 + i);
+  }
+  sorter.remove(7);
+  expected.erase(expected.begin() + 7);
+  std::sort(expected.begin(), expected.end());
+  std::vector<uint32_t> want;
+  for (const auto& [name, client] : expected) {
+    want.push_back(client);
+  }
+  EXPECT_EQ(order(sorter), want);
 }
 
 // Ensures excluded resource names do not count toward shares.
