@@ -131,15 +131,23 @@ void Registrar::apply(Mutation mutation, std::function<void()> done) {
   mutation(*registry_, index_);
   dirty_ = true;
   if (done) pending_.push_back(std::move(done));
-  if (!flush_posted_) {
-    flush_posted_ = true;
-    loop_.post([this, alive = std::weak_ptr<char>(alive_)] {
-      if (!alive.lock()) return;
-      flush_posted_ = false;
-      if (Status s = flush(); !s.isOk()) {
-        LOG(FATAL) << "Failed to update the registry: " << s.message();
-      }
-    });
+  if (flush_posted_) {
+    return;
+  }
+  flush_posted_ = true;
+  auto run = [this, alive = std::weak_ptr<char>(alive_)] {
+    if (!alive.lock()) return;
+    flush_posted_ = false;
+    if (Status s = flush(); !s.isOk()) {
+      LOG(FATAL) << "Failed to update the registry: " << s.message();
+    }
+  };
+  if (durable()) {
+    // Every write rewrites the whole registry: gather what a burst of (re-)registrations
+    // changes over a short window into one write, as Mesos batches registry operations.
+    loop_.schedule(kBatchWindow, std::move(run));
+  } else {
+    loop_.post(std::move(run));
   }
 }
 

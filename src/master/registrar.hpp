@@ -27,9 +27,9 @@ namespace keel::master {
 // Keel runs one master per work_dir, so there is no replicated log to keep a quorum of;
 // with several masters under ZooKeeper each keeps its own file (see docs/architecture.md).
 //
-// Changes are batched: apply() queues a mutation; the queue is written once at the end of
-// the current turn of the master's loop, and only then run the callbacks, so the master
-// acts on an admission only after it is durable. A failed write is fatal, as in Mesos: the
+// Changes are batched: apply() queues a mutation; the queue is written once kBatchWindow
+// after the first queued change (in memory: at the end of the current loop turn), and only
+// then run the callbacks, so the master acts on an admission only after it is durable. A failed write is fatal, as in Mesos: the
 // master cannot keep promises it could not record.
 //
 // Lives on the master's loop; not thread-safe.
@@ -42,6 +42,9 @@ class Registrar {
     std::unordered_map<std::string, int> unreachable;  // agent id → position in unreachable
   };
   using Mutation = std::function<void(mesos::internal::Registry&, Index&)>;
+
+  // How long a durable registry gathers changes before writing them together.
+  static constexpr runtime::Duration kBatchWindow = std::chrono::milliseconds(10);
 
   // Opens the registry ("in_memory", or anything else with `work_dir` set) and reads what
   // it holds. Errors: an unreadable or corrupt file, or no work_dir for a durable registry.
@@ -57,8 +60,8 @@ class Registrar {
   const mesos::internal::Registry& registry() const { return *registry_; }
   bool durable() const { return !path_.empty(); }
 
-  // Queues `mutation`; it applies to registry() at once and reaches the disk at the end of
-  // this loop turn, after which `done` runs (on the loop).
+  // Queues `mutation`; it applies to registry() at once and reaches the disk with its
+  // batch, after which `done` runs (on the loop).
   void apply(Mutation mutation, std::function<void()> done = nullptr);
 
   // Writes whatever is queued now and runs the callbacks. Errors only if the write failed

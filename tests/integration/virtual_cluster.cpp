@@ -178,8 +178,17 @@ VirtualCluster::VirtualCluster(Options options) {
   }
   settle();
   const size_t n = agents_.size();
+  auto all_registered = [this, n] {
+    if (onMaster([](master::Master& m) { return m.agentCount(); }) != n) return false;
+    for (size_t i = 0; i < n; ++i) {
+      // The agent itself knows once the master has recorded it (a durable registry
+      // answers after its batch window).
+      if (onAgent(i, [](agent::Agent& a) { return a.agentId().empty(); })) return false;
+    }
+    return true;
+  };
   for (int i = 0; i < 600; ++i) {
-    if (onMaster([](master::Master& m) { return m.agentCount(); }) == n) return;
+    if (all_registered()) return;
     advance(std::chrono::milliseconds(100));
   }
   throw std::runtime_error("agents did not register within a minute of virtual time");
