@@ -39,7 +39,7 @@ master="$(grep -o 'started at master@127.0.0.1:[0-9]*' "$work/master.log" | head
 agent() {  # name, extra flags...
   local name="$1"
   shift
-  "$bin/keel-agent" --master="$master" --ip=127.0.0.1 --port=0 --work_dir="$work/$name" \
+  exec "$bin/keel-agent" --master="$master" --ip=127.0.0.1 --port=0 --work_dir="$work/$name" \
     --registration_backoff_factor=10ms --authentication_backoff_factor=100ms \
     --resources="cpus:1;mem:512;disk:512" "$@" >"$work/$name.log" 2>&1
 }
