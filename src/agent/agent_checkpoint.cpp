@@ -170,15 +170,10 @@ void Agent::onCheckpointResources(const wire::Pid& from,
 }
 
 Status Agent::applyCheckpointedResources(const Resources& checkpointed) {
-  for (const auto& resource : checkpointed) {
-    if (!needsCheckpointing(resource)) {
-      return Status::error("Resource " + toString(resource) +
-                           " is neither dynamically reserved nor a persistent volume");
-    }
-  }
   if (checkpointed == checkpointed_resources_) {
     return Status::ok();
   }
+  // Also refuses resources an agent does not checkpoint.
   ASSIGN_OR_RETURN(Resources total,
                    keel::applyCheckpointedResources(Resources(info_.resources()), checkpointed));
   std::vector<const google::protobuf::Message*> records;

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "agent/paths.hpp"
+#include "common/files.hpp"
 
 namespace keel::agent::checkpoint {
 
@@ -131,11 +132,11 @@ Status writeRecords(const std::string& path,
   for (const auto* message : messages) {
     data += encodeRecord(*message);
   }
-  return paths::writeFileAtomically(path, data);
+  return writeFileAtomically(path, data);
 }
 
 Status writeRecord(const std::string& path, const google::protobuf::Message& message) {
-  return paths::writeFileAtomically(path, encodeRecord(message));
+  return writeFileAtomically(path, encodeRecord(message));
 }
 
 Status appendRecord(const std::string& path, const google::protobuf::Message& message) {
@@ -145,18 +146,9 @@ Status appendRecord(const std::string& path, const google::protobuf::Message& me
   if (fd < 0) {
     return Status::error(errnoText("Failed to open '" + path + "'", errno));
   }
-  size_t written = 0;
-  while (written < data.size()) {
-    ssize_t n = ::write(fd, data.data() + written, data.size() - written);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      int error = errno;
-      ::close(fd);
-      return Status::error(errnoText("Failed to append to '" + path + "'", error));
-    }
-    written += static_cast<size_t>(n);
+  if (Status written = writeAll(fd, data); !written.isOk()) {
+    ::close(fd);
+    return Status::error("Failed to append to '" + path + "': " + written.message());
   }
   // The executor is acknowledged only after this returns, so the record must be on disk.
   if (::fsync(fd) != 0) {
@@ -197,7 +189,7 @@ Result<std::vector<std::string>> readRawRecords(const std::string& path, int* tr
 }
 
 Status writeText(const std::string& path, const std::string& text) {
-  return paths::writeFileAtomically(path, text);
+  return writeFileAtomically(path, text);
 }
 
 Result<std::string> readText(const std::string& path) {

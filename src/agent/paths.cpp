@@ -53,41 +53,6 @@ Status replaceSymlink(const std::string& target, const std::string& link) {
   return Status::ok();
 }
 
-Status writeFileAtomically(const std::string& path, const std::string& data) {
-  std::filesystem::path target(path);
-  RETURN_IF_ERROR(createDirectories(target.parent_path().string()));
-  std::string temp = path + ".tmp";
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return Status::error("Failed to open '" + temp + "': " + ::strerror(errno));
-  }
-  size_t written = 0;
-  while (written < data.size()) {
-    ssize_t n = ::write(fd, data.data() + written, data.size() - written);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      int error = errno;
-      ::close(fd);
-      return Status::error("Failed to write '" + temp + "': " + ::strerror(error));
-    }
-    written += static_cast<size_t>(n);
-  }
-  // The rename must not become visible before the bytes are on disk, else a crash
-  // leaves an empty checkpoint behind.
-  if (::fsync(fd) != 0) {
-    int error = errno;
-    ::close(fd);
-    return Status::error("Failed to fsync '" + temp + "': " + ::strerror(error));
-  }
-  ::close(fd);
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    return Status::error("Failed to rename '" + temp + "': " + ::strerror(errno));
-  }
-  return Status::ok();
-}
-
 Status createSandbox(const std::string& work_dir, const std::string& agent_id,
                      const std::string& framework_id, const std::string& executor_id,
                      const std::string& container_id) {

@@ -31,10 +31,6 @@ Status createDirectories(const std::string& path);
 // and rename, so readers never see it missing).
 Status replaceSymlink(const std::string& target, const std::string& link);
 
-// Writes `data` to `path` durably: a temporary file in the same directory, fsync, then
-// rename over `path`. Creates the parent directories.
-Status writeFileAtomically(const std::string& path, const std::string& data);
-
 // Creates the run directory of an executor, its `runs/latest` link and the agent's
 // `slaves/latest` link.
 Status createSandbox(const std::string& work_dir, const std::string& agent_id,

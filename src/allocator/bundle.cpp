@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "allocator/drf_sorter.hpp"
+#include "common/intervals.hpp"
 
 namespace keel::allocator {
 
@@ -18,69 +19,12 @@ constexpr uint32_t kNone = UINT32_MAX;
 
 int64_t toFixed(double v) { return std::llround(v * 1000.0); }
 
-// Sorted, merged (overlapping or adjacent) intervals.
-void coalesce(std::vector<Interval>* v) {
-  if (v->size() < 2) {
-    return;
-  }
-  std::sort(v->begin(), v->end());
-  size_t out = 0;
-  for (size_t i = 1; i < v->size(); ++i) {
-    Interval& cur = (*v)[out];
-    const Interval& next = (*v)[i];
-    if (cur.second == UINT64_MAX || next.first <= cur.second + 1) {
-      cur.second = std::max(cur.second, next.second);
-    } else {
-      (*v)[++out] = next;
-    }
-  }
-  v->resize(out + 1);
-}
-
-std::vector<Interval> minus(const std::vector<Interval>& a, const std::vector<Interval>& b) {
-  std::vector<Interval> out;
-  size_t j = 0;
-  for (Interval cur : a) {
-    bool alive = true;
-    while (j < b.size() && b[j].second < cur.first) {
-      ++j;
-    }
-    for (size_t k = j; k < b.size() && b[k].first <= cur.second; ++k) {
-      if (b[k].first > cur.first) {
-        out.emplace_back(cur.first, b[k].first - 1);
-      }
-      if (b[k].second >= cur.second) {
-        alive = false;
-        break;
-      }
-      cur.first = b[k].second + 1;
-    }
-    if (alive) {
-      out.push_back(cur);
-    }
-  }
-  return out;
-}
-
-bool covers(const std::vector<Interval>& big, const std::vector<Interval>& small) {
-  size_t j = 0;
-  for (const auto& s : small) {
-    while (j < big.size() && big[j].second < s.first) {
-      ++j;
-    }
-    if (j == big.size() || big[j].first > s.first || big[j].second < s.second) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // Merges `o` into `mine` (same shape).
 void merge(Bundle::Item* mine, const Bundle::Item& o) {
   mine->scalar += o.scalar;
   if (!o.ranges.empty()) {
     mine->ranges.insert(mine->ranges.end(), o.ranges.begin(), o.ranges.end());
-    coalesce(&mine->ranges);
+    coalesceIntervals(&mine->ranges);
   }
 }
 
@@ -183,7 +127,7 @@ Bundle Bundle::from(const Resources& r, ShapeTable& table) {
       for (const auto& y : x.ranges().range()) {
         item.ranges.emplace_back(y.begin(), y.end());
       }
-      coalesce(&item.ranges);
+      coalesceIntervals(&item.ranges);
     }
     b.items_.push_back(std::move(item));
   }
@@ -268,7 +212,7 @@ Bundle& Bundle::subtract(const Bundle& o) {
       it->scalar -= oi.scalar;
       gone = it->scalar <= 0;
     } else {
-      it->ranges = minus(it->ranges, oi.ranges);
+      it->ranges = subtractIntervals(it->ranges, oi.ranges);
       gone = it->ranges.empty();
     }
     if (gone) {
@@ -292,7 +236,7 @@ bool Bundle::contains(const Bundle& o) const {
       if (oi.scalar > it->scalar) {
         return false;
       }
-    } else if (!covers(it->ranges, oi.ranges)) {
+    } else if (!coversIntervals(it->ranges, oi.ranges)) {
       return false;
     }
   }

@@ -13,13 +13,14 @@
 #include <unordered_set>
 #include <utility>
 
+#include "common/intervals.hpp"
+
 namespace keel {
 
 namespace {
 
 using mesos::Resource;
 using mesos::Value;
-using Interval = std::pair<uint64_t, uint64_t>;  // closed [first, second]
 
 int64_t toFixed(double v) { return std::llround(v * 1000.0); }
 
@@ -38,25 +39,6 @@ std::vector<Interval> intervals(const Value::Ranges& r) {
   return out;
 }
 
-// Sorts and merges overlapping or adjacent intervals in place.
-void coalesce(std::vector<Interval>* v) {
-  if (v->size() < 2) {
-    return;
-  }
-  std::sort(v->begin(), v->end());
-  size_t out = 0;
-  for (size_t i = 1; i < v->size(); ++i) {
-    Interval& cur = (*v)[out];
-    const Interval& next = (*v)[i];
-    if (cur.second == UINT64_MAX || next.first <= cur.second + 1) {
-      cur.second = std::max(cur.second, next.second);
-    } else {
-      (*v)[++out] = next;
-    }
-  }
-  v->resize(out + 1);
-}
-
 void store(const std::vector<Interval>& v, Value::Ranges* r) {
   r->clear_range();
   r->mutable_range()->Reserve(static_cast<int>(v.size()));
@@ -67,32 +49,6 @@ void store(const std::vector<Interval>& v, Value::Ranges* r) {
   }
 }
 
-// a − b for coalesced interval lists.
-std::vector<Interval> subtractIntervals(const std::vector<Interval>& a,
-                                        const std::vector<Interval>& b) {
-  std::vector<Interval> out;
-  size_t j = 0;
-  for (Interval cur : a) {
-    bool alive = true;
-    while (j < b.size() && b[j].second < cur.first) {
-      ++j;
-    }
-    for (size_t k = j; k < b.size() && b[k].first <= cur.second; ++k) {
-      if (b[k].first > cur.first) {
-        out.emplace_back(cur.first, b[k].first - 1);
-      }
-      if (b[k].second >= cur.second) {
-        alive = false;
-        break;
-      }
-      cur.first = b[k].second + 1;
-    }
-    if (alive) {
-      out.push_back(cur);
-    }
-  }
-  return out;
-}
 
 // Whether coalesced `big` covers every interval of coalesced `small` (no copies).
 bool coversRanges(const Value::Ranges& big, const Value::Ranges& small) {
@@ -395,7 +351,7 @@ std::optional<Resource> Resources::normalize(const Resource& r) {
     copy.mutable_scalar()->set_value(round(copy.scalar().value()));
   } else if (copy.type() == Value::RANGES) {
     auto v = intervals(copy.ranges());
-    coalesce(&v);
+    coalesceIntervals(&v);
     store(v, copy.mutable_ranges());
   }
   if (isEmptyValue(copy)) {
@@ -434,7 +390,7 @@ void Resources::addNormalized(const Resource& that) {
           for (const auto& x : that.ranges().range()) {
             v.emplace_back(x.begin(), x.end());
           }
-          coalesce(&v);
+          coalesceIntervals(&v);
           store(v, mine.mutable_ranges());
           break;
         }
@@ -632,7 +588,7 @@ std::optional<Value::Ranges> Resources::ranges(const std::string& name) const {
   if (!all) {
     return std::nullopt;
   }
-  coalesce(&*all);
+  coalesceIntervals(&*all);
   Value::Ranges out;
   store(*all, &out);
   return out;

@@ -1,7 +1,6 @@
 #include "exe/default_executor.hpp"
 
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -9,6 +8,8 @@
 
 #include <cerrno>
 #include <iostream>
+
+#include "exe/task_command.hpp"
 
 extern char** environ;
 
@@ -22,84 +23,6 @@ constexpr DefaultExecutor::Nanos kDefaultKillGrace = std::chrono::seconds(3);
 constexpr DefaultExecutor::Nanos kShutdownMargin = std::chrono::seconds(2);
 constexpr DefaultExecutor::Nanos kExitDelay = std::chrono::seconds(1);
 
-std::string describeExit(int status) {
-  if (WIFEXITED(status)) {
-    return "Command exited with status " + std::to_string(WEXITSTATUS(status));
-  }
-  if (WIFSIGNALED(status)) {
-    return std::string("Command terminated with signal ") + ::strsignal(WTERMSIG(status));
-  }
-  return "Command terminated with unknown status " + std::to_string(status);
-}
-
-// Starts the task's command as the leader of a new session with this process's
-// environment, MESOS_ALLOCATION_ROLE and the command's variables; -1 and `error` on failure.
-pid_t spawnTask(const mesos::TaskInfo& task, std::string* error) {
-  const mesos::CommandInfo& command = task.command();
-  std::vector<std::string> args;
-  std::string path;
-  if (command.shell()) {
-    path = "/bin/sh";
-    args = {"sh", "-c", command.value()};
-  } else {
-    path = command.value();
-    args.assign(command.arguments().begin(), command.arguments().end());
-    if (args.empty()) {
-      args.push_back(command.value());
-    }
-  }
-  std::map<std::string, std::string> env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    std::string entry = *e;
-    auto eq = entry.find('=');
-    if (eq != std::string::npos) {
-      env[entry.substr(0, eq)] = entry.substr(eq + 1);
-    }
-  }
-  for (const auto& r : task.resources()) {
-    if (r.has_allocation_info() && r.allocation_info().has_role()) {
-      env["MESOS_ALLOCATION_ROLE"] = r.allocation_info().role();
-      break;
-    }
-  }
-  env["MESOS_TASK_ID"] = task.task_id().value();
-  for (const auto& variable : command.environment().variables()) {
-    if (variable.has_value()) {
-      env[variable.name()] = variable.value();
-    }
-  }
-  std::vector<std::string> env_strings;
-  for (const auto& [k, v] : env) {
-    env_strings.push_back(k + "=" + v);
-  }
-  std::vector<char*> argv;
-  for (auto& a : args) {
-    argv.push_back(a.data());
-  }
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (auto& s : env_strings) {
-    envp.push_back(s.data());
-  }
-  envp.push_back(nullptr);
-
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t empty;
-  sigemptyset(&empty);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK);
-  pid_t pid = -1;
-  int rc = command.shell() || path.find('/') != std::string::npos
-               ? ::posix_spawn(&pid, path.c_str(), nullptr, &attr, argv.data(), envp.data())
-               : ::posix_spawnp(&pid, path.c_str(), nullptr, &attr, argv.data(), envp.data());
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    *error = "Failed to launch '" + path + "': " + ::strerror(rc);
-    return -1;
-  }
-  return pid;
-}
 
 }  // namespace
 
@@ -140,28 +63,11 @@ void DefaultExecutor::error(mesos::ExecutorDriver*, const std::string& message) 
   std::cerr << "Error: " << message << std::endl;
 }
 
-bool DefaultExecutor::killingStateCapable() const {
-  for (const auto& c : framework_info_.capabilities()) {
-    if (c.type() == mesos::FrameworkInfo::Capability::TASK_KILLING_STATE) {
-      return true;
-    }
-  }
-  return false;
-}
+bool DefaultExecutor::killingStateCapable() const { return hasKillingState(framework_info_); }
 
 void DefaultExecutor::sendStatus(mesos::ExecutorDriver* driver, const mesos::TaskID& task_id,
                                  mesos::TaskState state, const std::string& message) {
-  mesos::TaskStatus status;
-  status.mutable_task_id()->CopyFrom(task_id);
-  status.set_state(state);
-  if (!message.empty()) {
-    status.set_message(message);
-  }
-  if (executor_info_.has_executor_id()) {
-    status.mutable_executor_id()->CopyFrom(executor_info_.executor_id());
-  }
-  status.set_source(mesos::TaskStatus::SOURCE_EXECUTOR);
-  driver->sendStatusUpdate(status);
+  driver->sendStatusUpdate(executorStatus(executor_info_, task_id, state, message));
 }
 
 void DefaultExecutor::launchTask(mesos::ExecutorDriver* driver, const mesos::TaskInfo& task) {
@@ -199,7 +105,7 @@ void DefaultExecutor::launchTaskGroup(mesos::ExecutorDriver* driver,
     }
     if (error.empty()) {
       sendStatus(driver, task.task_id(), mesos::TASK_STARTING);
-      run->pid = spawnTask(task, &error);
+      run->pid = spawnTaskCommand(task, /*with_task_id=*/true, &error);
     }
     if (run->pid < 0) {
       run->exited = true;

@@ -15,7 +15,6 @@
 // runs task groups instead: see exe/default_executor.hpp.
 
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -35,6 +34,7 @@
 #include <mesos/executor.hpp>
 
 #include "exe/default_executor.hpp"
+#include "exe/task_command.hpp"
 #include "executor/task_group_executor.hpp"
 
 extern char** environ;
@@ -74,15 +74,6 @@ std::optional<Nanos> parseDuration(const std::string& text) {
   return std::nullopt;
 }
 
-std::string describeExit(int status) {
-  if (WIFEXITED(status)) {
-    return "Command exited with status " + std::to_string(WEXITSTATUS(status));
-  }
-  if (WIFSIGNALED(status)) {
-    return std::string("Command terminated with signal ") + ::strsignal(WTERMSIG(status));
-  }
-  return "Command terminated with unknown status " + std::to_string(status);
-}
 
 class CommandExecutor final : public mesos::Executor {
  public:
@@ -129,7 +120,7 @@ class CommandExecutor final : public mesos::Executor {
     }
     sendStatus(driver, task.task_id(), mesos::TASK_STARTING);
     std::string error;
-    pid_t pid = spawn(task, &error);
+    pid_t pid = keel::spawnTaskCommand(task, /*with_task_id=*/false, &error);
     if (pid < 0) {
       sendStatus(driver, task.task_id(), mesos::TASK_FAILED, error);
       stopper_ = std::thread([this, driver] { stopLater(driver); });
@@ -176,95 +167,11 @@ class CommandExecutor final : public mesos::Executor {
   }
 
  private:
-  bool frameworkHasKillingState() const {
-    for (const auto& c : framework_info_.capabilities()) {
-      if (c.type() == mesos::FrameworkInfo::Capability::TASK_KILLING_STATE) {
-        return true;
-      }
-    }
-    return false;
-  }
+  bool frameworkHasKillingState() const { return keel::hasKillingState(framework_info_); }
 
   void sendStatus(mesos::ExecutorDriver* driver, const mesos::TaskID& task_id,
                   mesos::TaskState state, const std::string& message = "") {
-    mesos::TaskStatus status;
-    status.mutable_task_id()->CopyFrom(task_id);
-    status.set_state(state);
-    if (!message.empty()) {
-      status.set_message(message);
-    }
-    if (executor_info_.has_executor_id()) {
-      status.mutable_executor_id()->CopyFrom(executor_info_.executor_id());
-    }
-    status.set_source(mesos::TaskStatus::SOURCE_EXECUTOR);
-    driver->sendStatusUpdate(status);
-  }
-
-  // Starts the task's command in a new session; -1 and `error` on failure.
-  pid_t spawn(const mesos::TaskInfo& task, std::string* error) {
-    const mesos::CommandInfo& command = task.command();
-    std::vector<std::string> args;
-    std::string path;
-    if (command.shell()) {
-      path = "/bin/sh";
-      args = {"sh", "-c", command.value()};
-    } else {
-      path = command.value();
-      args.assign(command.arguments().begin(), command.arguments().end());
-      if (args.empty()) {
-        args.push_back(command.value());
-      }
-    }
-    std::map<std::string, std::string> env;
-    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-      std::string entry = *e;
-      auto eq = entry.find('=');
-      if (eq != std::string::npos) {
-        env[entry.substr(0, eq)] = entry.substr(eq + 1);
-      }
-    }
-    for (const auto& r : task.resources()) {
-      if (r.has_allocation_info() && r.allocation_info().has_role()) {
-        env["MESOS_ALLOCATION_ROLE"] = r.allocation_info().role();
-        break;
-      }
-    }
-    for (const auto& variable : command.environment().variables()) {
-      if (variable.has_value()) {
-        env[variable.name()] = variable.value();
-      }
-    }
-    std::vector<std::string> env_strings;
-    for (const auto& [k, v] : env) {
-      env_strings.push_back(k + "=" + v);
-    }
-    std::vector<char*> argv;
-    for (auto& a : args) {
-      argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    std::vector<char*> envp;
-    for (auto& s : env_strings) {
-      envp.push_back(s.data());
-    }
-    envp.push_back(nullptr);
-
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t empty;
-    sigemptyset(&empty);
-    posix_spawnattr_setsigmask(&attr, &empty);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK);
-    pid_t pid = -1;
-    int rc = command.shell() || path.find('/') != std::string::npos
-                 ? ::posix_spawn(&pid, path.c_str(), nullptr, &attr, argv.data(), envp.data())
-                 : ::posix_spawnp(&pid, path.c_str(), nullptr, &attr, argv.data(), envp.data());
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) {
-      *error = "Failed to launch '" + path + "': " + ::strerror(rc);
-      return -1;
-    }
-    return pid;
+    driver->sendStatusUpdate(keel::executorStatus(executor_info_, task_id, state, message));
   }
 
   void kill(mesos::ExecutorDriver* driver, Nanos grace) {
@@ -324,7 +231,7 @@ class CommandExecutor final : public mesos::Executor {
     mesos::TaskState state = killed                                          ? mesos::TASK_KILLED
                              : WIFEXITED(status) && WEXITSTATUS(status) == 0 ? mesos::TASK_FINISHED
                                                                              : mesos::TASK_FAILED;
-    std::string message = describeExit(status);
+    std::string message = keel::describeExit(status);
     std::cerr << message << std::endl;
     sendStatus(driver, task_->task_id(), state, message);
     stopLater(driver);

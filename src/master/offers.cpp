@@ -173,6 +173,24 @@ void injectAllocationRole(google::protobuf::RepeatedPtrField<mesos::Resource>* r
   }
 }
 
+// What validating a task of `framework` on `agent` needs, with `available` left.
+TaskContext taskContext(const FrameworkState& framework, const AgentState& agent,
+                        const std::map<std::string, mesos::ExecutorInfo>& executors,
+                        const Resources& available) {
+  TaskContext context;
+  context.framework_id = framework.id();
+  context.agent_id = agent.id();
+  context.task_id_in_use = [&framework](const std::string& id) {
+    return framework.tasks.count(id) > 0;
+  };
+  context.task_id_unreachable = [&framework](const std::string& id) {
+    return framework.unreachable_tasks.count(id) > 0;
+  };
+  context.agent_executors = &executors;
+  context.available = available;
+  return context;
+}
+
 }  // namespace
 
 void Master::accept(FrameworkState& framework, mesos::scheduler::Call::Accept&& accept) {
@@ -362,17 +380,7 @@ void Master::accept(FrameworkState& framework, mesos::scheduler::Call::Accept&& 
 void Master::launch(FrameworkState& framework, AgentState& agent, const mesos::TaskInfo& task,
                     Resources* remaining) {
   auto& executors = agent.executors[framework.id()];
-  TaskContext context;
-  context.framework_id = framework.id();
-  context.agent_id = agent.id();
-  context.task_id_in_use = [&framework](const std::string& id) {
-    return framework.tasks.count(id) > 0;
-  };
-  context.task_id_unreachable = [&framework](const std::string& id) {
-    return framework.unreachable_tasks.count(id) > 0;
-  };
-  context.agent_executors = &executors;
-  context.available = *remaining;
+  TaskContext context = taskContext(framework, agent, executors, *remaining);
   if (Error e = validateTask(task, context)) {
     sendMasterUpdate(framework, masterStatus(task, framework.id(), mesos::TASK_ERROR,
                                              mesos::TaskStatus::REASON_TASK_INVALID, *e));
@@ -429,17 +437,7 @@ void Master::launchGroup(FrameworkState& framework, AgentState& agent,
   const mesos::ExecutorInfo& executor = launch.executor();
   const mesos::TaskGroupInfo& group = launch.task_group();
   auto& executors = agent.executors[framework.id()];
-  TaskContext context;
-  context.framework_id = framework.id();
-  context.agent_id = agent.id();
-  context.task_id_in_use = [&framework](const std::string& id) {
-    return framework.tasks.count(id) > 0;
-  };
-  context.task_id_unreachable = [&framework](const std::string& id) {
-    return framework.unreachable_tasks.count(id) > 0;
-  };
-  context.agent_executors = &executors;
-  context.available = *remaining;
+  TaskContext context = taskContext(framework, agent, executors, *remaining);
   if (Error e = validateTaskGroup(group, executor, context)) {
     LOG(WARNING) << "Rejecting task group of framework " << framework.id() << ": " << *e;
     for (const auto& task : group.tasks()) {

@@ -1,54 +1,18 @@
 #include "master/registrar.hpp"
 
-#include <fcntl.h>
 #include <glog/logging.h>
 #include <mesos/internal/registry.pb.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "common/files.hpp"
+
 namespace keel::master {
 
 namespace {
-
-Status writeAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::error(std::strerror(errno));
-    }
-    done += static_cast<size_t>(n);
-  }
-  return Status::ok();
-}
-
-// Replaces `path` with `data` so that a crash leaves either the old or the new content.
-Status writeAtomically(const std::string& path, const std::string& data) {
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::error("Failed to open " + tmp + ": " + std::strerror(errno));
-  Status s = writeAll(fd, data);
-  if (s.isOk() && ::fsync(fd) != 0) s = Status::error(std::strerror(errno));
-  ::close(fd);
-  if (!s.isOk()) return Status::error("Failed to write " + tmp + ": " + s.message());
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::error("Failed to rename " + tmp + ": " + std::strerror(errno));
-  }
-  const std::string dir = std::filesystem::path(path).parent_path().string();
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::ok();
-}
 
 // Removes the entry of `id` from `list` by moving the last entry into its place.
 template <class List>
@@ -90,7 +54,7 @@ Registrar::~Registrar() {
   if (dirty_ && durable()) {
     std::string data;
     registry_->SerializeToString(&data);
-    if (Status s = writeAtomically(path_, data); !s.isOk()) {
+    if (Status s = writeFileAtomically(path_, data, 0600); !s.isOk()) {
       LOG(ERROR) << "Failed to write the registry on shutdown: " << s.message();
     }
   }
@@ -155,7 +119,7 @@ Status Registrar::flush() {
   if (dirty_ && durable()) {
     std::string data;
     registry_->SerializeToString(&data);
-    RETURN_IF_ERROR(writeAtomically(path_, data));
+    RETURN_IF_ERROR(writeFileAtomically(path_, data, 0600));
   }
   dirty_ = false;
   std::vector<std::function<void()>> callbacks;
