@@ -52,7 +52,7 @@ void declinePass(benchmark::State& state) {
     offers_made += offers.size();
     ++passes;
     for (const auto& o : offers) {
-      allocator.recoverResources(o.framework_id, o.agent_id, o.resources, kRefuseSeconds, now);
+      allocator.recoverResources(o.framework_id, o.agent_id, *o.resources, kRefuseSeconds, now);
     }
     state.ResumeTiming();
   }

@@ -30,12 +30,14 @@ struct FrameworkEntry {
 };
 
 // One decision of a pass: `resources` (allocation_info.role = `role`) of agent `agent_id`
-// go to framework `framework_id`. The master turns these into offers.
+// go to framework `framework_id`. The master turns these into offers. `resources` is an
+// immutable body that the allocator may hand out again for a later offer of the same
+// resources (declined offers usually come back unchanged), so holding it is cheap.
 struct Offerable {
   std::string framework_id;
   std::string role;
   std::string agent_id;
-  Resources resources;
+  std::shared_ptr<const Resources> resources;
 };
 
 // A quantity requirement: every (name, amount) pair must be met. Scalars compare their

@@ -112,7 +112,7 @@ void Allocator::Impl::allocateAgent(uint32_t aslot, runtime::TimePoint now,
       }
       ++a.version;
       if (!(offered == a.last_offer)) {
-        a.last_offer_resources = offered.toResources(shapes);
+        a.last_offer_resources = std::make_shared<const Resources>(offered.toResources(shapes));
         a.last_offer = offered;
       }
       out->push_back(Offerable{fw.id, role.name, a.id, a.last_offer_resources});

@@ -92,7 +92,7 @@ struct Agent {
   // offered the same resources again (declined offers), and building the protobuf form
   // is the costliest step of an offer.
   Bundle last_offer;
-  Resources last_offer_resources;
+  std::shared_ptr<const Resources> last_offer_resources;
   uint64_t bits_version = 0;
   std::unordered_map<uint64_t, std::vector<Filter>> filters;  // by filterKey
   std::vector<RoleBits> bits;                                 // by role slot

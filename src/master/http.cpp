@@ -121,7 +121,7 @@ class HttpEndpoints {
     Resources offered;
     for (const auto& oid : f.offers) {
       auto it = m_.offers_.find(oid);
-      if (it != m_.offers_.end()) offered += it->second.resources;
+      if (it != m_.offers_.end()) offered += *it->second.resources;
     }
     w.beginObject();
     w.key("id"); w.value(f.id());
@@ -179,7 +179,7 @@ class HttpEndpoints {
       w.key("id"); w.value(oid);
       w.key("framework_id"); w.value(o.framework_id().value());
       w.key("slave_id"); w.value(o.slave_id().value());
-      w.key("resources"); resources(w, it->second.resources);
+      w.key("resources"); resources(w, *it->second.resources);
       w.endObject();
     }
     w.endArray();
@@ -219,7 +219,7 @@ class HttpEndpoints {
     }
     for (const auto& oid : a.offers) {
       auto it = m_.offers_.find(oid);
-      if (it != m_.offers_.end()) offered += it->second.resources;
+      if (it != m_.offers_.end()) offered += *it->second.resources;
     }
     w.beginObject();
     w.key("id"); w.value(a.id());

@@ -57,7 +57,7 @@ void Master::allocate(const std::vector<std::string>& agent_ids) {
     if (framework == nullptr || !framework->connected || !framework->active || agent == nullptr ||
         !agent->connected || !agent->active) {
       allocator_->recoverResources(offerable.framework_id, offerable.agent_id,
-                                   offerable.resources, std::nullopt, loop_.clock().now());
+                                   *offerable.resources, std::nullopt, loop_.clock().now());
       continue;
     }
     OfferState state;
@@ -73,7 +73,7 @@ void Master::allocate(const std::vector<std::string>& agent_ids) {
     url->mutable_address()->set_port(agent->pid.port);
     url->set_path("/" + agent->pid.id);
     state.resources = offerable.resources;
-    for (const auto& r : offerable.resources.proto()) {
+    for (const auto& r : offerable.resources->proto()) {
       if (r.name() != "ephemeral_ports") {
         *offer.add_resources() = r;
       }
@@ -129,7 +129,7 @@ void Master::removeOffer(const std::string& offer_id, std::optional<double> refu
   if (AgentState* a = lookupAgent(aid)) {
     a->offers.erase(offer_id);
   }
-  allocator_->recoverResources(fid, aid, state.resources, refuse_seconds, loop_.clock().now());
+  allocator_->recoverResources(fid, aid, *state.resources, refuse_seconds, loop_.clock().now());
 }
 
 void Master::rescindOffer(const std::string& offer_id, bool notify) {
@@ -231,7 +231,7 @@ void Master::accept(FrameworkState& framework, mesos::scheduler::Call::Accept&& 
     }
     role = o.offer.allocation_info().role();
     agent_id = o.offer.slave_id().value();
-    pool += o.resources;
+    pool += *o.resources;
   }
 
   const bool partition_aware = framework.partitionAware();

@@ -101,7 +101,7 @@ void Master::applyOperation(FrameworkState& framework, AgentState& agent,
     for (const auto& offer_id : agent.offers) {
       auto it = offers_.find(offer_id);
       if (it == offers_.end()) continue;
-      Resources offered = it->second.resources.unallocated();
+      Resources offered = it->second.resources->unallocated();
       for (const auto& v : volumes) {
         if (offered.contains(v)) {
           stale.push_back(offer_id);

@@ -85,7 +85,7 @@ struct AgentState {
 
 struct OfferState {
   mesos::Offer offer;     // as sent (with allocation_info; stripped per framework on send)
-  Resources resources;    // with allocation_info.role set
+  std::shared_ptr<const Resources> resources;  // with allocation_info.role set; never null
   std::optional<runtime::TimerId> timer;
 };
 

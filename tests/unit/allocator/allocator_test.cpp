@@ -33,7 +33,7 @@ class AllocatorTest : public ::testing::Test {
   void declineAll(Allocator& a, const std::vector<Offerable>& offers, std::optional<double> secs,
                   runtime::TimePoint now) {
     for (const auto& o : offers) {
-      a.recoverResources(o.framework_id, o.agent_id, o.resources, secs, now);
+      a.recoverResources(o.framework_id, o.agent_id, *o.resources, secs, now);
     }
   }
 };
@@ -49,7 +49,7 @@ TEST_F(AllocatorTest, SingleFrameworkGetsWholeAgents) {
   for (const auto& o : offers) {
     EXPECT_EQ(o.framework_id, "f1");
     EXPECT_EQ(o.role, "*");
-    EXPECT_EQ(o.resources, kAgent.allocate("*"));
+    EXPECT_EQ(*o.resources, kAgent.allocate("*"));
   }
   EXPECT_EQ(a.allocated("f1").unallocated(), kAgent + kAgent);
   EXPECT_DOUBLE_EQ(a.share("f1"), 1.0);
@@ -111,7 +111,7 @@ TEST_F(AllocatorTest, DeclineFilterBlocksSubsetUntilExpiry) {
   a.addFramework("f1", FrameworkEntry{});
   auto offers = a.allocate(at(0));
   ASSERT_EQ(offers.size(), 1u);
-  a.recoverResources("f1", "a1", offers[0].resources, 10.0, at(0));
+  a.recoverResources("f1", "a1", *offers[0].resources, 10.0, at(0));
   EXPECT_EQ(a.filterCount(), 1u);
   EXPECT_TRUE(a.allocate(at(1)).empty());
   EXPECT_TRUE(a.allocate(at(9)).empty());
@@ -127,7 +127,7 @@ TEST_F(AllocatorTest, DeclineFilterBlocksSubsetUntilExpiry) {
   a.recoverResources("f1", "a1", R("cpus:1").allocate("*"), std::nullopt, at(11));
   auto bigger = a.allocate(at(12));
   ASSERT_EQ(bigger.size(), 1u);
-  EXPECT_EQ(bigger[0].resources.unallocated(), R("cpus:2;mem:512"));
+  EXPECT_EQ(bigger[0].resources->unallocated(), R("cpus:2;mem:512"));
 }
 
 // Ensures the filter only affects the framework that declined.
@@ -137,7 +137,7 @@ TEST_F(AllocatorTest, FilterIsPerFramework) {
   a.addFramework("f1", FrameworkEntry{});
   auto offers = a.allocate(at(0));
   a.addFramework("f2", FrameworkEntry{});
-  a.recoverResources("f1", "a1", offers[0].resources, 1000.0, at(0));
+  a.recoverResources("f1", "a1", *offers[0].resources, 1000.0, at(0));
   auto next = a.allocate(at(1));
   ASSERT_EQ(next.size(), 1u);
   EXPECT_EQ(next[0].framework_id, "f2");
@@ -149,17 +149,17 @@ TEST_F(AllocatorTest, RefuseSecondsRules) {
   a.addAgent("a1", kAgent);
   a.addFramework("f1", FrameworkEntry{});
   auto offers = a.allocate(at(0));
-  a.recoverResources("f1", "a1", offers[0].resources, 0.0, at(0));
+  a.recoverResources("f1", "a1", *offers[0].resources, 0.0, at(0));
   EXPECT_EQ(a.filterCount(), 0u);
   offers = a.allocate(at(0));
   ASSERT_EQ(offers.size(), 1u);
 
-  a.recoverResources("f1", "a1", offers[0].resources, -3.0, at(0));
+  a.recoverResources("f1", "a1", *offers[0].resources, -3.0, at(0));
   EXPECT_TRUE(a.allocate(at(4)).empty());
   offers = a.allocate(at(5));
   ASSERT_EQ(offers.size(), 1u);
 
-  a.recoverResources("f1", "a1", offers[0].resources, 0.001, at(5));
+  a.recoverResources("f1", "a1", *offers[0].resources, 0.001, at(5));
   EXPECT_TRUE(a.allocate(t0_ + seconds(5) + std::chrono::milliseconds(500)).empty());
   EXPECT_EQ(a.allocate(at(6)).size(), 1u);
 }
@@ -170,7 +170,7 @@ TEST_F(AllocatorTest, ReviveClearsFilters) {
   a.addAgent("a1", kAgent);
   a.addFramework("f1", FrameworkEntry{});
   auto offers = a.allocate(at(0));
-  a.recoverResources("f1", "a1", offers[0].resources, 3600.0, at(0));
+  a.recoverResources("f1", "a1", *offers[0].resources, 3600.0, at(0));
   EXPECT_TRUE(a.allocate(at(1)).empty());
   a.reviveOffers("f1", {});
   EXPECT_EQ(a.filterCount(), 0u);
@@ -196,7 +196,7 @@ TEST_F(AllocatorTest, DeactivatedFrameworkGetsNothing) {
   a.addFramework("f1", FrameworkEntry{});
   auto offers = a.allocate(at(0), {"a1"});
   ASSERT_EQ(offers.size(), 1u);
-  a.recoverResources("f1", "a1", offers[0].resources, 3600.0, at(0));
+  a.recoverResources("f1", "a1", *offers[0].resources, 3600.0, at(0));
   a.deactivateFramework("f1");
   EXPECT_EQ(a.filterCount(), 0u);
   EXPECT_TRUE(a.allocate(at(1)).empty());
@@ -249,13 +249,13 @@ TEST_F(AllocatorTest, RecoveredResourcesOfferableAgain) {
   ASSERT_EQ(offers.size(), 1u);
   // A task keeps cpus:1;mem:1024; the rest comes back.
   Resources task = R("cpus:1;mem:1024").allocate("*");
-  a.recoverResources("f1", "a1", offers[0].resources - task, std::nullopt, at(0));
+  a.recoverResources("f1", "a1", *offers[0].resources - task, std::nullopt, at(0));
   EXPECT_EQ(a.allocated("f1"), task);
   auto again = a.allocate(at(1));
   ASSERT_EQ(again.size(), 1u);
-  EXPECT_EQ(again[0].resources.unallocated(), kAgent - task.unallocated());
+  EXPECT_EQ(again[0].resources->unallocated(), kAgent - task.unallocated());
   // The task ends: its resources come back too.
-  a.recoverResources("f1", "a1", again[0].resources + task, std::nullopt, at(1));
+  a.recoverResources("f1", "a1", *again[0].resources + task, std::nullopt, at(1));
   EXPECT_EQ(a.available("a1"), kAgent);
 }
 
@@ -314,7 +314,7 @@ TEST_F(AllocatorTest, UsedResourcesAtRecovery) {
   EXPECT_EQ(a.allocated("f1"), used.allocate("*"));
   auto offers = a.allocate(at(0));
   ASSERT_EQ(offers.size(), 1u);
-  EXPECT_EQ(offers[0].resources.unallocated(), kAgent - used);
+  EXPECT_EQ(offers[0].resources->unallocated(), kAgent - used);
 }
 
 // Ensures reserved resources go only to their role and revocable only to capable frameworks.
@@ -325,7 +325,7 @@ TEST_F(AllocatorTest, ReservationsAndCapabilities) {
   a.addFramework("f_star", star);
   auto offers = a.allocate(at(0));
   ASSERT_EQ(offers.size(), 1u);
-  EXPECT_EQ(offers[0].resources.unallocated(), R("cpus:1;mem:128"));
+  EXPECT_EQ(offers[0].resources->unallocated(), R("cpus:1;mem:128"));
   FrameworkEntry eng;
   eng.roles = {"eng"};
   a.addFramework("f_eng", eng);
@@ -333,7 +333,7 @@ TEST_F(AllocatorTest, ReservationsAndCapabilities) {
   ASSERT_EQ(offers.size(), 1u);
   EXPECT_EQ(offers[0].framework_id, "f_eng");
   EXPECT_EQ(offers[0].role, "eng");
-  EXPECT_EQ(offers[0].resources.unallocated(), *Resources::parse("cpus:2;mem:256", "eng"));
+  EXPECT_EQ(offers[0].resources->unallocated(), *Resources::parse("cpus:2;mem:256", "eng"));
 
   Allocator b;
   mesos::Resource rev;
@@ -345,14 +345,14 @@ TEST_F(AllocatorTest, ReservationsAndCapabilities) {
   b.addFramework("plain", FrameworkEntry{});
   offers = b.allocate(at(0));
   ASSERT_EQ(offers.size(), 1u);
-  EXPECT_TRUE(offers[0].resources.revocable().empty());
+  EXPECT_TRUE(offers[0].resources->revocable().empty());
   FrameworkEntry capable;
   capable.capabilities.insert(mesos::FrameworkInfo::Capability::REVOCABLE_RESOURCES);
   b.addFramework("capable", capable);
   offers = b.allocate(at(1));
   ASSERT_EQ(offers.size(), 1u);
   EXPECT_EQ(offers[0].framework_id, "capable");
-  EXPECT_EQ(offers[0].resources.revocable().cpus(), 2.0);
+  EXPECT_EQ(offers[0].resources->revocable().cpus(), 2.0);
 }
 
 // Ensures GPU agents go only to GPU_RESOURCES frameworks by default.
