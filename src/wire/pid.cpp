@@ -65,7 +65,35 @@ std::optional<Pid> Pid::parse(std::string_view text) {
   return pid;
 }
 
-std::string Pid::str() const { return id + "@" + ip + ":" + std::to_string(port); }
+namespace {
+
+void appendPort(std::string* out, std::uint16_t port) {
+  char digits[8];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, port);
+  out->append(digits, end);
+}
+
+}  // namespace
+
+std::string Pid::str() const {
+  std::string out;
+  out.reserve(id.size() + ip.size() + 7);
+  out += id;
+  out += '@';
+  out += ip;
+  out += ':';
+  appendPort(&out, port);
+  return out;
+}
+
+std::string Pid::address() const {
+  std::string out;
+  out.reserve(ip.size() + 6);
+  out += ip;
+  out += ':';
+  appendPort(&out, port);
+  return out;
+}
 
 std::uint32_t packIp(const std::string& dotted) {
   in_addr addr{};

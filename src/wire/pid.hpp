@@ -18,8 +18,8 @@ struct Pid {
   // resolved. Returns nullopt for anything malformed.
   static std::optional<Pid> parse(std::string_view text);
 
-  std::string str() const;
-  std::string address() const { return ip + ":" + std::to_string(port); }
+  std::string str() const;      // "id@ip:port"
+  std::string address() const;  // "ip:port"
   bool empty() const { return id.empty() && port == 0; }
 
   friend bool operator==(const Pid&, const Pid&) = default;

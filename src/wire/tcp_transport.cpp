@@ -10,6 +10,7 @@
 #include <deque>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "runtime/event_loop.hpp"
 #include "wire/http_router.hpp"
@@ -30,11 +31,25 @@ constexpr std::size_t kMaxPending = 128;
 // socket closes (closing with unread data makes the kernel reset the connection, and the
 // client could lose the response).
 constexpr auto kLingerTime = std::chrono::seconds(1);
+// What encodeResponse gives for 202 with no body on a kept-alive connection.
+constexpr std::string_view kAcceptedResponse = "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n";
+// A write buffer keeps its capacity for the next batch unless it grew beyond this.
+constexpr size_t kKeptBufferBytes = 1 << 20;
+
+void releaseBuffer(std::string& buffer) {
+  buffer.clear();
+  if (buffer.capacity() > kKeptBufferBytes) {
+    std::string().swap(buffer);
+  }
+}
 
 }  // namespace
 
 struct ServerConnection;
 struct OutboundConnection;
+using Links = std::set<std::pair<std::string, Pid>>;  // (local id, peer)
+using LinkTable = std::map<std::string, Links>;
+using KeyIndex = std::unordered_map<std::string, std::set<std::string>>;
 
 struct TcpTransport::Impl : std::enable_shared_from_this<TcpTransport::Impl> {
   Impl(runtime::EventLoop& l, TcpOptions o)
@@ -51,12 +66,15 @@ struct TcpTransport::Impl : std::enable_shared_from_this<TcpTransport::Impl> {
   HttpRouter router;
   std::map<std::string, std::shared_ptr<OutboundConnection>> outbound;  // by "ip:port"
   // Remote links by peer address; local links (to processes of this transport) by id.
-  std::map<std::string, std::set<std::pair<std::string, Pid>>> links;
-  std::map<std::string, std::set<std::pair<std::string, Pid>>> local_links;
+  LinkTable links;
+  LinkTable local_links;
+  // For each local process with links: the keys of `links` and of `local_links` under
+  // which it may have some (a superset; removeProcess looks only there).
+  KeyIndex remote_keys_of;
+  KeyIndex local_keys_of;
   std::set<std::shared_ptr<ServerConnection>> inbound;
 
-  std::string address() const { return advertised_ip + ":" + std::to_string(bound_port); }
-  bool isLocal(const Pid& pid) const { return pid.address() == address(); }
+  bool isLocal(const Pid& pid) const { return pid.port == bound_port && pid.ip == advertised_ip; }
   bool isProcess(const std::string& id) const { return processes.count(id) > 0; }
 
   void accept();
@@ -64,7 +82,10 @@ struct TcpTransport::Impl : std::enable_shared_from_this<TcpTransport::Impl> {
   void broken(const std::string& address, const OutboundConnection* conn, const std::string& why);
   // Hands a message to a local process; nullopt if there is no such process.
   std::optional<Delivery> deliver(Message&& msg);
-  void notifyExited(std::set<std::pair<std::string, Pid>> linked);
+  void notifyExited(Links linked);
+  // Forgets that the processes in `entries` have links under `key` of the table `keys_of`
+  // indexes (the entries are gone from it).
+  static void unindex(KeyIndex& keys_of, const std::string& key, const Links& entries);
 };
 
 // One accepted connection. Requests are parsed as bytes arrive and answered strictly in
@@ -236,7 +257,11 @@ struct ServerConnection : std::enable_shared_from_this<ServerConnection> {
       return;
     }
     busy = false;
-    out += encodeResponse(response, keep_alive);
+    if (response.status == 202 && keep_alive && response.body.empty() && response.headers.empty()) {
+      out += kAcceptedResponse;  // the answer to nearly every message, ready made
+    } else {
+      appendResponse(response, keep_alive, &out);
+    }
     if (!keep_alive) {
       closing = true;
       updateHeaderTimer();
@@ -259,7 +284,8 @@ struct ServerConnection : std::enable_shared_from_this<ServerConnection> {
       return;
     }
     writing = true;
-    in_flight = std::move(out);
+    // The two buffers trade places and keep their capacity.
+    std::swap(in_flight, out);
     out.clear();
     asio::async_write(socket, asio::buffer(in_flight),
                       [self = shared_from_this()](error_code ec, std::size_t) {
@@ -271,6 +297,7 @@ struct ServerConnection : std::enable_shared_from_this<ServerConnection> {
                           self->close();
                           return;
                         }
+                        releaseBuffer(self->in_flight);
                         self->flush();
                       });
   }
@@ -326,7 +353,7 @@ struct ServerConnection : std::enable_shared_from_this<ServerConnection> {
         finish(HttpResponse{400, "text/plain", request.error, {}}, keep_alive);
         return;
       case ParsedRequest::Kind::kMessage:
-        handleMessage(*i, std::move(request.message), keep_alive);
+        handleMessage(*i, std::move(request.message), request.http.path, keep_alive);
         return;
       case ParsedRequest::Kind::kHttp:
         break;
@@ -346,14 +373,17 @@ struct ServerConnection : std::enable_shared_from_this<ServerConnection> {
                     [&i](const std::string& id) { return i->isProcess(id); });
   }
 
-  void handleMessage(TcpTransport::Impl& i, Message msg, bool keep_alive) {
-    const std::string name = msg.name;
-    const std::string from = msg.from.str();
-    const std::string receiver = msg.to.id;
+  // `path` is the message's "/<receiver>/<name>" (for the log: the message itself is
+  // handed over).
+  void handleMessage(TcpTransport::Impl& i, Message&& msg, const std::string& path,
+                     bool keep_alive) {
+    const Pid from = msg.from;  // short strings: no allocation in the usual case
     std::optional<Delivery> delivery = i.deliver(std::move(msg));
+    const std::string_view receiver = std::string_view(path).substr(1, path.find('/', 1) - 1);
+    const std::string_view name = std::string_view(path).substr(receiver.size() + 2);
     if (!delivery) {
-      LOG(WARNING) << "Dropping " << name << " from " << from << " (" << peer << "): no process '"
-                   << receiver << "'";
+      LOG(WARNING) << "Dropping " << name << " from " << from.str() << " (" << peer
+                   << "): no process '" << receiver << "'";
       finish(HttpResponse{404, "text/plain", "", {}}, keep_alive);
       return;
     }
@@ -362,14 +392,15 @@ struct ServerConnection : std::enable_shared_from_this<ServerConnection> {
         finish(HttpResponse{202, "text/plain", "", {}}, keep_alive);
         return;
       case Delivery::kUnknownMessage:
-        LOG(WARNING) << "Process '" << receiver << "' does not handle " << name << " from " << from
-                     << " (" << peer << ")";
+        LOG(WARNING) << "Process '" << receiver << "' does not handle " << name << " from "
+                     << from.str() << " (" << peer << ")";
         finish(HttpResponse{404, "text/plain", "", {}}, keep_alive);
         return;
       case Delivery::kMalformed:
-        LOG(WARNING) << "Unparsable " << name << " from " << from << " (" << peer << ")";
-        finish(HttpResponse{400, "text/plain", "Failed to parse the body of " + name, {}},
-               keep_alive);
+        LOG(WARNING) << "Unparsable " << name << " from " << from.str() << " (" << peer << ")";
+        finish(
+            HttpResponse{400, "text/plain", "Failed to parse the body of " + std::string(name), {}},
+            keep_alive);
         return;
     }
   }
@@ -384,7 +415,8 @@ struct OutboundConnection : std::enable_shared_from_this<OutboundConnection> {
   std::weak_ptr<TcpTransport::Impl> impl;
   tcp::socket socket;
   std::string address;
-  std::deque<std::string> queue;
+  std::string pending;  // encoded messages not written yet
+  size_t pending_count = 0;
   std::string in_flight;
   size_t in_flight_count = 0;
   bool connected = false;
@@ -430,22 +462,22 @@ struct OutboundConnection : std::enable_shared_from_this<OutboundConnection> {
                            });
   }
 
-  void enqueue(std::string bytes) {
-    queue.push_back(std::move(bytes));
+  void enqueue(const Message& msg) {
+    appendMessage(msg, &pending);
+    ++pending_count;
     writeNext();
   }
 
   void writeNext() {
-    if (dead || writing || !connected || queue.empty()) {
+    if (dead || writing || !connected || pending_count == 0) {
       return;
     }
     writing = true;
-    in_flight.clear();
-    in_flight_count = queue.size();
-    for (auto& bytes : queue) {
-      in_flight += bytes;
-    }
-    queue.clear();
+    // The two buffers trade places and keep their capacity.
+    std::swap(in_flight, pending);
+    in_flight_count = pending_count;
+    releaseBuffer(pending);
+    pending_count = 0;
     asio::async_write(socket, asio::buffer(in_flight),
                       [self = shared_from_this()](error_code ec, std::size_t) {
                         self->writing = false;
@@ -453,7 +485,7 @@ struct OutboundConnection : std::enable_shared_from_this<OutboundConnection> {
                           self->fail("write failed: " + ec.message());
                           return;
                         }
-                        self->in_flight.clear();
+                        releaseBuffer(self->in_flight);
                         self->in_flight_count = 0;
                         self->writeNext();
                       });
@@ -471,13 +503,14 @@ struct OutboundConnection : std::enable_shared_from_this<OutboundConnection> {
       return;
     }
     dead = true;
-    size_t dropped = queue.size() + in_flight_count;
+    size_t dropped = pending_count + in_flight_count;
     if (dropped > 0) {
       LOG(WARNING) << "Dropping " << dropped << " message(s) to " << address << ": " << why;
     } else {
       LOG(WARNING) << "Connection to " << address << " broke: " << why;
     }
-    queue.clear();
+    pending.clear();
+    pending_count = 0;
     error_code ignored;
     socket.close(ignored);
     if (auto i = impl.lock()) {
@@ -529,13 +562,24 @@ void TcpTransport::Impl::broken(const std::string& address, const OutboundConnec
   }
   auto peers = std::move(linked->second);
   links.erase(linked);
+  unindex(remote_keys_of, address, peers);
   for (const auto& [local, peer] : peers) {
     VLOG(1) << "Link from " << local << " to " << peer.str() << " broke: " << why;
   }
   notifyExited(std::move(peers));
 }
 
-void TcpTransport::Impl::notifyExited(std::set<std::pair<std::string, Pid>> linked) {
+void TcpTransport::Impl::unindex(KeyIndex& keys_of, const std::string& key, const Links& entries) {
+  for (const auto& entry : entries) {
+    auto it = keys_of.find(entry.first);
+    if (it != keys_of.end()) {
+      it->second.erase(key);
+      if (it->second.empty()) keys_of.erase(it);
+    }
+  }
+}
+
+void TcpTransport::Impl::notifyExited(Links linked) {
   // Handlers may link, send or remove processes: look each one up as it comes.
   for (const auto& [local, peer] : linked) {
     auto p = processes.find(local);
@@ -619,6 +663,8 @@ void TcpTransport::shutdown() {
   impl_->inbound.clear();
   impl_->links.clear();
   impl_->local_links.clear();
+  impl_->remote_keys_of.clear();
+  impl_->local_keys_of.clear();
 }
 
 Pid TcpTransport::pidOf(const std::string& id) const {
@@ -633,17 +679,34 @@ void TcpTransport::removeProcess(const std::string& id) {
   if (impl_->processes.erase(id) == 0) {
     return;
   }
-  for (auto& [address, set] : impl_->links) {
-    std::erase_if(set, [&id](const auto& entry) { return entry.first == id; });
-  }
-  for (auto& [target, set] : impl_->local_links) {
-    std::erase_if(set, [&id](const auto& entry) { return entry.first == id; });
-  }
+  // Its own links, found through the index rather than by scanning every link.
+  auto dropLinks = [&id](KeyIndex& keys_of, LinkTable& table) {
+    auto keys = keys_of.find(id);
+    if (keys == keys_of.end()) {
+      return;
+    }
+    for (const auto& key : keys->second) {
+      auto entries = table.find(key);
+      if (entries == table.end()) {
+        continue;
+      }
+      auto& set = entries->second;
+      set.erase(set.lower_bound({id, Pid{"", "", 0}}),
+                set.lower_bound({id + '\0', Pid{"", "", 0}}));
+      if (set.empty()) {
+        table.erase(entries);
+      }
+    }
+    keys_of.erase(keys);
+  };
+  dropLinks(impl_->remote_keys_of, impl_->links);
+  dropLinks(impl_->local_keys_of, impl_->local_links);
   // Local processes linked to the removed one learn that it is gone.
   auto linked = impl_->local_links.find(id);
   if (linked != impl_->local_links.end()) {
     auto peers = std::move(linked->second);
     impl_->local_links.erase(linked);
+    Impl::unindex(impl_->local_keys_of, id, peers);
     impl_->loop.post([weak = std::weak_ptr<Impl>(impl_), peers = std::move(peers)]() mutable {
       if (auto impl = weak.lock(); impl && !impl->closed) {
         impl->notifyExited(std::move(peers));
@@ -676,7 +739,7 @@ void TcpTransport::send(Message msg) {
     });
     return;
   }
-  impl_->connection(msg.to.address())->enqueue(encodeMessage(msg));
+  impl_->connection(msg.to.address())->enqueue(msg);
 }
 
 void TcpTransport::link(const std::string& local_id, const Pid& peer) {
@@ -686,6 +749,7 @@ void TcpTransport::link(const std::string& local_id, const Pid& peer) {
   if (impl_->isLocal(peer)) {
     if (impl_->isProcess(peer.id)) {
       impl_->local_links[peer.id].emplace(local_id, peer);
+      impl_->local_keys_of[local_id].insert(peer.id);
       return;
     }
     impl_->loop.post([weak = std::weak_ptr<Impl>(impl_), local_id, peer] {
@@ -695,15 +759,30 @@ void TcpTransport::link(const std::string& local_id, const Pid& peer) {
     });
     return;
   }
-  impl_->links[peer.address()].emplace(local_id, peer);
-  impl_->connection(peer.address());
+  const std::string address = peer.address();
+  impl_->links[address].emplace(local_id, peer);
+  impl_->remote_keys_of[local_id].insert(address);
+  impl_->connection(address);
 }
 
 void TcpTransport::unlink(const std::string& local_id, const Pid& peer) {
-  auto& table = impl_->isLocal(peer) ? impl_->local_links : impl_->links;
-  auto it = table.find(impl_->isLocal(peer) ? peer.id : peer.address());
-  if (it != table.end()) {
-    it->second.erase({local_id, peer});
+  const bool local = impl_->isLocal(peer);
+  auto& table = local ? impl_->local_links : impl_->links;
+  auto& keys_of = local ? impl_->local_keys_of : impl_->remote_keys_of;
+  const std::string key = local ? peer.id : peer.address();
+  auto it = table.find(key);
+  if (it == table.end()) {
+    return;
+  }
+  auto& set = it->second;
+  set.erase({local_id, peer});
+  // The index keeps the key while local_id has other links under it.
+  auto first = set.lower_bound({local_id, Pid{"", "", 0}});
+  if (first == set.end() || first->first != local_id) {
+    Impl::unindex(keys_of, key, Links{{local_id, peer}});
+  }
+  if (set.empty()) {
+    table.erase(it);
   }
 }
 

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "runtime/event_loop.hpp"
 #include "wire/message_codec.hpp"
 #include "wire_test_util.hpp"
@@ -293,6 +295,67 @@ TEST(TcpTransportTest, LinkToDeadPeerAndUnlink) {
   EXPECT_EQ(a.exited.values()[0], dead);
   a.loop.drain();
   EXPECT_EQ(other.size(), 0u);
+}
+
+// Removing a process drops exactly its own links (remote and local): the others are still
+// told of a peer's death, and an id added again starts without links.
+TEST(TcpTransportTest, RemovedProcessesLoseTheirLinksOnly) {
+  Node a;
+  Node b;
+  constexpr int kProcesses = 2000;
+  Recorder<std::string> exits;  // "<local> <peer id>"
+  auto add = [&](const std::string& id, const std::string& label) {
+    a.transport->addProcess(id, ProcessHandlers{[](Message&&) { return Delivery::kAccepted; },
+                                                [&exits, label](const Pid& peer) {
+                                                  exits.add(label + " " + peer.id);
+                                                }});
+  };
+  onLoop(a.loop, [&] {
+    for (int i = 0; i < kProcesses; ++i) {
+      const std::string id = "p" + std::to_string(i);
+      add(id, id);
+      a.transport->link(id, b.pid());
+      a.transport->link(id, b.pid("other"));
+    }
+    add("target", "target");
+    a.transport->link("p1", a.pid("p0"));
+    a.transport->link("p1", a.pid("target"));
+    a.transport->link("p5", a.pid("target"));
+    a.transport->unlink("p3", b.pid("other"));
+    for (int i = 0; i < kProcesses; i += 2) {
+      a.transport->removeProcess("p" + std::to_string(i));
+    }
+    a.transport->removeProcess("p5");
+    add("p4", "new-p4");
+    add("p5", "new-p5");
+    a.transport->removeProcess("target");
+    a.transport->send(Message{a.pid("p3"), b.pid(), "test.Ok", "up"});
+    return 0;
+  });
+  ASSERT_TRUE(b.received.waitFor(1));  // the connection is up
+  ASSERT_TRUE(exits.waitFor(2));       // p1 heard of p0 and of "target"
+  onLoop(b.loop, [&] {
+    b.transport->shutdown();
+    return 0;
+  });
+  // The odd processes but p5 hear of both peers, p3 only of "proc" (it unlinked "other").
+  const size_t want = 2 + 2 * (kProcesses / 2 - 1) - 1;
+  ASSERT_TRUE(exits.waitFor(want));
+  a.loop.drain();
+  std::multiset<std::string> got;
+  for (const auto& e : exits.values()) got.insert(e);
+  EXPECT_EQ(got.size(), want);
+  EXPECT_EQ(got.count("p1 p0"), 1u);
+  EXPECT_EQ(got.count("p1 target"), 1u);
+  EXPECT_EQ(got.count("p3 proc"), 1u);
+  EXPECT_EQ(got.count("p3 other"), 0u);
+  EXPECT_EQ(got.count("p7 other"), 1u);
+  for (const auto& e : got) {
+    const std::string local = e.substr(0, e.find(' '));
+    ASSERT_EQ(local[0], 'p') << e;
+    const int n = std::stoi(local.substr(1));
+    ASSERT_TRUE(n % 2 == 1 && n != 5) << e;
+  }
 }
 
 // Routes answer by exact path, through the delegate, with parsed queries, asynchronously,
