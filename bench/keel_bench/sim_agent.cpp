@@ -183,19 +183,24 @@ wire::Delivery SimAgents::receive(size_t index, wire::Message&& msg) {
     mesos::internal::RunTaskMessage m;
     if (!m.ParseFromString(msg.body)) return wire::Delivery::kMalformed;
     const std::string fid = m.framework().id().value();
-    a.frameworks[fid] = m.framework();
-    mesos::Task task;
-    task.set_name(m.task().name());
-    *task.mutable_task_id() = m.task().task_id();
+    a.frameworks[fid] = std::move(*m.mutable_framework());  // a swap, not a copy
+    mesos::TaskInfo* info = m.mutable_task();
+    const std::string tid = info->task_id().value();
+    mesos::Task& task = a.tasks[fid][tid];
+    task.Clear();
+    task.set_name(info->name());
+    *task.mutable_task_id() = info->task_id();
     task.mutable_framework_id()->set_value(fid);
     task.mutable_slave_id()->set_value(a.id);
     task.set_state(mesos::TASK_RUNNING);
     task.set_status_update_state(mesos::TASK_RUNNING);
-    *task.mutable_resources() = m.task().resources();
-    a.tasks[fid][m.task().task_id().value()] = std::move(task);
-    sendUpdate(a, fid, m.task().task_id(), mesos::TASK_RUNNING);
+    task.mutable_resources()->Swap(info->mutable_resources());
+    sendUpdate(a, fid, task.task_id(), mesos::TASK_RUNNING);
     launched++;
-    if (on_launched) on_launched(index, m.task());
+    if (on_launched) {
+      info->mutable_resources()->CopyFrom(task.resources());
+      on_launched(index, *info);
+    }
     notifier_.notify();
     return wire::Delivery::kAccepted;
   }

@@ -47,10 +47,59 @@ mesos::Offer Master::offerForFramework(const OfferState& state,
   return offer;
 }
 
+namespace {
+
+// One framework's offers of an allocation pass: the stored offers themselves.
+struct OfferBatch {
+  std::vector<mesos::Offer*> offers;
+  mesos::internal::ResourceOffersMessage message;  // pids only, until sent
+};
+
+// Runs `send(message)` with the batch's offers lent to its message rather than copied into
+// it. For a framework without MULTI_ROLE the allocation_info of each offer and of its
+// resources is lent out for that time too (it does not see them: offerForFramework).
+// Everything is back in place when this returns.
+template <class Send>
+void sendLent(OfferBatch& batch, bool multi_role, const Send& send) {
+  std::vector<mesos::Resource_AllocationInfo*> lent;
+  if (!multi_role) {
+    for (mesos::Offer* offer : batch.offers) {
+      lent.push_back(offer->has_allocation_info() ? offer->release_allocation_info() : nullptr);
+      for (auto& r : *offer->mutable_resources()) {
+        lent.push_back(r.has_allocation_info() ? r.release_allocation_info() : nullptr);
+      }
+    }
+  }
+  auto* offers = batch.message.mutable_offers();
+  for (mesos::Offer* offer : batch.offers) {
+    offers->UnsafeArenaAddAllocated(offer);
+  }
+  send(batch.message);
+  offers->UnsafeArenaExtractSubrange(0, offers->size(), nullptr);
+  if (!multi_role) {
+    size_t next = 0;
+    for (mesos::Offer* offer : batch.offers) {
+      if (mesos::Resource_AllocationInfo* info = lent[next++]) {
+        offer->set_allocated_allocation_info(info);
+      }
+      for (auto& r : *offer->mutable_resources()) {
+        if (mesos::Resource_AllocationInfo* info = lent[next++]) {
+          r.set_allocated_allocation_info(info);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void Master::allocate(const std::vector<std::string>& agent_ids) {
+  using WallClock = std::chrono::steady_clock;
+  const auto started = WallClock::now();
   auto offerables = allocator_->allocate(loop_.clock().now(), agent_ids);
+  const auto allocated = WallClock::now();
   // One ResourceOffersMessage per framework per pass (spec §3.4).
-  std::map<std::string, mesos::internal::ResourceOffersMessage> batches;
+  std::map<std::string, OfferBatch> batches;
   for (auto& offerable : offerables) {
     FrameworkState* framework = lookupFramework(offerable.framework_id);
     AgentState* agent = lookupAgent(offerable.agent_id);
@@ -99,16 +148,22 @@ void Master::allocate(const std::vector<std::string>& agent_ids) {
       });
     }
     auto& batch = batches[framework->id()];
-    *batch.add_offers() = offerForFramework(state, *framework);
-    batch.add_pids(agent->pid.str());
+    batch.message.add_pids(agent->pid.str());
     framework->offers.insert(offer_id);
     agent->offers.insert(offer_id);
-    offers_.emplace(offer_id, std::move(state));
+    // Nodes of offers_ do not move: the pointer stays good while the batch is built.
+    batch.offers.push_back(&offers_.emplace(offer_id, std::move(state)).first->second.offer);
     metrics_.offers_sent++;
   }
   for (auto& [fid, batch] : batches) {
-    send(frameworks_.at(fid)->pid, batch);
+    const FrameworkState& framework = *frameworks_.at(fid);
+    sendLent(batch, framework.hasCapability(mesos::FrameworkInfo::Capability::MULTI_ROLE),
+             [&](const mesos::internal::ResourceOffersMessage& m) { send(framework.pid, m); });
   }
+  using Ms = std::chrono::duration<double, std::milli>;
+  metrics_.allocation_runs++;
+  metrics_.allocation_run_ms.record(Ms(allocated - started).count());
+  metrics_.allocation_pass_ms.record(Ms(WallClock::now() - started).count());
 }
 
 void Master::removeOffer(const std::string& offer_id, std::optional<double> refuse_seconds) {
@@ -176,7 +231,7 @@ void injectAllocationRole(google::protobuf::RepeatedPtrField<mesos::Resource>* r
 // What validating a task of `framework` on `agent` needs, with `available` left.
 TaskContext taskContext(const FrameworkState& framework, const AgentState& agent,
                         const std::map<std::string, mesos::ExecutorInfo>& executors,
-                        const Resources& available) {
+                        Resources available) {
   TaskContext context;
   context.framework_id = framework.id();
   context.agent_id = agent.id();
@@ -187,7 +242,7 @@ TaskContext taskContext(const FrameworkState& framework, const AgentState& agent
     return framework.unreachable_tasks.count(id) > 0;
   };
   context.agent_executors = &executors;
-  context.available = available;
+  context.available = std::move(available);
   return context;
 }
 
@@ -264,16 +319,16 @@ void Master::accept(FrameworkState& framework, mesos::scheduler::Call::Accept&& 
   }
 
   // The offers are used up now, whatever happens to the operations.
+  AgentState* agent = lookupAgent(agent_id);
   for (const auto& id : accept.offer_ids()) {
     auto it = offers_.find(id.value());
     if (it->second.timer) loop_.cancel(*it->second.timer);
     framework.offers.erase(id.value());
-    if (AgentState* a = lookupAgent(agent_id)) a->offers.erase(id.value());
+    if (agent != nullptr) agent->offers.erase(id.value());
     offers_.erase(it);
   }
 
   // Stage C: the agent must still be there and connected.
-  AgentState* agent = lookupAgent(agent_id);
   if (agent == nullptr || !agent->connected) {
     allocator_->recoverResources(framework.id(), agent_id, pool, std::nullopt,
                                  loop_.clock().now());
@@ -380,15 +435,19 @@ void Master::accept(FrameworkState& framework, mesos::scheduler::Call::Accept&& 
 void Master::launch(FrameworkState& framework, AgentState& agent, const mesos::TaskInfo& task,
                     Resources* remaining) {
   auto& executors = agent.executors[framework.id()];
-  TaskContext context = taskContext(framework, agent, executors, *remaining);
-  if (Error e = validateTask(task, context)) {
+  // `remaining` lends its entries to the context (a move, not a copy) and gets them back.
+  TaskContext context = taskContext(framework, agent, executors, std::move(*remaining));
+  std::optional<Resources> needed;
+  context.needed = &needed;
+  Error e = validateTask(task, context);
+  *remaining = std::move(context.available);
+  if (e) {
     sendMasterUpdate(framework, masterStatus(task, framework.id(), mesos::TASK_ERROR,
                                              mesos::TaskStatus::REASON_TASK_INVALID, *e));
     return;
   }
 
-  Resources consumed = taskAndNewExecutorResources(task, executors);
-  *remaining -= consumed;
+  *remaining -= needed ? *needed : taskAndNewExecutorResources(task, executors);
   if (task.has_executor() && !executors.count(task.executor().executor_id().value())) {
     executors[task.executor().executor_id().value()] = task.executor();
     framework.executors[agent.id()][task.executor().executor_id().value()] = task.executor();
@@ -396,12 +455,16 @@ void Master::launch(FrameworkState& framework, AgentState& agent, const mesos::T
 
   addStagingTask(framework, agent, task);
 
+  // The message borrows the framework's info and the task instead of copying them: both
+  // are only read while it is serialized, and handed back before it is destroyed.
   mesos::internal::RunTaskMessage run;
-  *run.mutable_framework() = framework.info;
+  run.unsafe_arena_set_allocated_framework(&framework.info);
   run.set_pid(framework.pid.str());
-  *run.mutable_task() = task;
+  run.unsafe_arena_set_allocated_task(const_cast<mesos::TaskInfo*>(&task));
   run.set_launch_executor(true);
   send(agent.pid, run);
+  run.unsafe_arena_release_framework();
+  run.unsafe_arena_release_task();
 }
 
 void Master::addStagingTask(FrameworkState& framework, AgentState& agent,
@@ -437,8 +500,10 @@ void Master::launchGroup(FrameworkState& framework, AgentState& agent,
   const mesos::ExecutorInfo& executor = launch.executor();
   const mesos::TaskGroupInfo& group = launch.task_group();
   auto& executors = agent.executors[framework.id()];
-  TaskContext context = taskContext(framework, agent, executors, *remaining);
-  if (Error e = validateTaskGroup(group, executor, context)) {
+  TaskContext context = taskContext(framework, agent, executors, std::move(*remaining));
+  Error group_error = validateTaskGroup(group, executor, context);
+  *remaining = std::move(context.available);
+  if (Error e = group_error) {
     LOG(WARNING) << "Rejecting task group of framework " << framework.id() << ": " << *e;
     for (const auto& task : group.tasks()) {
       sendMasterUpdate(framework, masterStatus(task, framework.id(), mesos::TASK_ERROR,

@@ -31,27 +31,40 @@ void Master::sendMasterUpdate(FrameworkState& framework, const mesos::TaskStatus
   forwardUpdate(framework, status, wire::Pid{}, "");
 }
 
-void Master::forwardUpdate(FrameworkState& framework, const mesos::TaskStatus& status,
-                           const wire::Pid& acknowledgee, const std::string& uuid) {
-  if (!framework.connected) {
-    return;  // The agent retries; a disconnected framework learns by reconciliation.
-  }
+namespace {
+
+// The StatusUpdateMessage a framework gets for `status` (moved in).
+mesos::internal::StatusUpdateMessage frameworkUpdate(const std::string& framework_id,
+                                                     mesos::TaskStatus&& status,
+                                                     const wire::Pid& acknowledgee,
+                                                     const std::string& uuid, double now) {
   mesos::internal::StatusUpdateMessage msg;
   auto* update = msg.mutable_update();
-  update->mutable_framework_id()->set_value(framework.id());
+  update->mutable_framework_id()->set_value(framework_id);
   if (status.has_executor_id()) {
     *update->mutable_executor_id() = status.executor_id();
   }
   if (status.has_slave_id()) {
     *update->mutable_slave_id() = status.slave_id();
   }
-  *update->mutable_status() = status;
-  update->set_timestamp(status.has_timestamp() ? status.timestamp() : now());
+  update->set_timestamp(status.has_timestamp() ? status.timestamp() : now);
+  *update->mutable_status() = std::move(status);
   if (!uuid.empty()) {
     update->set_uuid(uuid);
   }
   msg.set_pid(acknowledgee.str());
-  send(framework.pid, msg);
+  return msg;
+}
+
+}  // namespace
+
+void Master::forwardUpdate(FrameworkState& framework, const mesos::TaskStatus& status,
+                           const wire::Pid& acknowledgee, const std::string& uuid) {
+  if (!framework.connected) {
+    return;  // The agent retries; a disconnected framework learns by reconciliation.
+  }
+  send(framework.pid,
+       frameworkUpdate(framework.id(), mesos::TaskStatus(status), acknowledgee, uuid, now()));
 }
 
 void Master::recoverTaskResources(const mesos::Task& task) {
@@ -66,17 +79,23 @@ void Master::updateTaskState(mesos::Task& task, const mesos::TaskStatus& status,
   mesos::TaskState new_state = latest_state.value_or(status.state());
   task.set_state(new_state);
   // Keep only the latest status per state, without its data, to bound memory.
-  mesos::TaskStatus stored = status;
-  stored.clear_data();
-  bool replaced = false;
+  mesos::TaskStatus* stored = nullptr;
   for (auto& s : *task.mutable_statuses()) {
-    if (s.state() == stored.state()) {
-      s = stored;
-      replaced = true;
+    if (s.state() != status.state()) {
+      continue;
+    }
+    if (stored == nullptr) {
+      stored = &s;
+      s = status;
+      s.clear_data();
+    } else {
+      s = *stored;
     }
   }
-  if (!replaced) {
-    *task.add_statuses() = stored;
+  if (stored == nullptr) {
+    stored = task.add_statuses();
+    *stored = status;
+    stored->clear_data();
   }
   const bool now_terminal = isTerminalState(new_state) || new_state == mesos::TASK_UNREACHABLE;
   if (!was_terminal && now_terminal) {
@@ -181,8 +200,13 @@ void Master::statusUpdate(const wire::Pid& from, mesos::internal::StatusUpdateMe
     task.set_status_update_state(status.state());
     task.set_status_update_uuid(update.uuid());
   }
-  // The acknowledgee is the agent that sent it: the scheduler's ack goes back there.
-  forwardUpdate(*framework, status, from, update.uuid());
+  // The acknowledgee is the agent that sent it: the scheduler's ack goes back there. As
+  // forwardUpdate, with the status moved out of the agent's message rather than copied.
+  if (framework->connected) {
+    mesos::internal::StatusUpdate* received = msg.mutable_update();
+    send(framework->pid, frameworkUpdate(framework->id(), std::move(*received->mutable_status()),
+                                         from, received->uuid(), now()));
+  }
 }
 
 void Master::acknowledge(FrameworkState& framework, const std::string& agent_id,

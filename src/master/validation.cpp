@@ -209,6 +209,9 @@ Error validateTask(const mesos::TaskInfo& task, const TaskContext& context) {
     return "Total resources " + needed.str() + " required by task and its executor is more than "
            "available " + context.available.str();
   }
+  if (context.needed != nullptr) {
+    *context.needed = std::move(needed);
+  }
   return std::nullopt;
 }
 

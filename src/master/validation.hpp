@@ -37,6 +37,9 @@ struct TaskContext {
   const std::map<std::string, mesos::ExecutorInfo>* agent_executors = nullptr;
   // What is left of the offers being accepted.
   Resources available;
+  // If set, validateTask stores there the resources it found the task (and its executor,
+  // if new) to need, once it got that far: the caller need not compute them again.
+  std::optional<Resources>* needed = nullptr;
 };
 
 // Validates one task of a LAUNCH in the order Mesos does; the error becomes the
