@@ -29,6 +29,10 @@ std::string formatJsonDouble(double value);
 // `text` as a quoted, escaped JSON string.
 std::string quoteJson(std::string_view text);
 
+// Appending forms of the two above, for writers that build one large string.
+void appendJsonDouble(std::string& out, double value);
+void appendJsonString(std::string& out, std::string_view text);
+
 // Streams JSON into a string. Usage:
 //   JsonWriter w;
 //   w.beginObject();
@@ -75,6 +79,12 @@ class JsonWriter {
 
   const std::string& str() const { return out_; }
   std::string take() { return std::move(out_); }
+  // Empties the writer for a new document, keeping the buffer's capacity.
+  void reset() {
+    out_.clear();
+    stack_.clear();
+    after_key_ = false;
+  }
 
  private:
   struct Level {

@@ -9,6 +9,7 @@
 
 #include "allocator/allocator.hpp"
 #include "common/ids.hpp"
+#include "master/state_worker.hpp"
 
 namespace keel::master {
 
@@ -103,15 +104,15 @@ void Master::start() {
 }
 
 runtime::TimerId Master::after(runtime::Duration delay, std::function<void()> fn) {
-  return loop_.schedule(delay, [alive = std::weak_ptr<char>(alive_), fn = std::move(fn)] {
-    if (alive.lock()) fn();
-  });
+  return loop_.schedule(delay, gated(std::move(fn)));
 }
 
-void Master::defer(std::function<void()> fn) {
-  loop_.post([alive = std::weak_ptr<char>(alive_), fn = std::move(fn)] {
-    if (alive.lock()) fn();
-  });
+void Master::defer(std::function<void()> fn) { loop_.post(gated(std::move(fn))); }
+
+std::function<void()> Master::gated(std::function<void()> fn) {
+  return [this, alive = std::weak_ptr<char>(alive_), fn = std::move(fn)]() mutable {
+    if (alive.lock()) gate_->run(std::move(fn));
+  };
 }
 
 void Master::allocationTick() {

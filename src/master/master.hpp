@@ -9,6 +9,7 @@
 #include <mesos/scheduler/scheduler.pb.h>
 
 #include "common/master_flags.hpp"
+#include "common/timer_metric.hpp"
 #include "master/registrar.hpp"
 #include "master/state.hpp"
 #include "runtime/event_loop.hpp"
@@ -22,6 +23,8 @@ class Allocator;
 namespace keel::master {
 
 class HttpEndpoints;
+class ModelGate;
+class GatedTransport;
 
 // The Keel master: a message-driven state machine on one event loop (spec §3). It
 // registers the process `master` (and one `slave-observer(N)` per agent) on the given
@@ -56,6 +59,9 @@ class Master {
   // is gone by then (a master can be replaced on a running loop, e.g. a restart in tests).
   runtime::TimerId after(runtime::Duration delay, std::function<void()> fn);
   void defer(std::function<void()> fn);
+  // `fn` wrapped to run through the model gate (state_worker.hpp): for callbacks that reach
+  // the master other than through transport_, after() or defer(), e.g. the registrar's.
+  std::function<void()> gated(std::function<void()> fn);
 
   // --- frameworks (frameworks.cpp)
   void handleCall(const wire::Pid& from, mesos::scheduler::Call&& call);
@@ -167,6 +173,8 @@ class Master {
   // True when `pid` is being authenticated; `retry` then runs once that ends in success or
   // refusal (it is dropped on error, timeout or a newer attempt).
   bool deferWhileAuthenticating(const wire::Pid& pid, std::function<void()> retry);
+  // Whether `pid` is in the middle of authenticating (then deferWhileAuthenticating queues).
+  bool authenticating(const wire::Pid& pid) const;
   // The SUBSCRIBE checks of --authenticate_frameworks and of the principal (Mesos's texts);
   // fills in an empty principal from the authentication. nullopt: allowed.
   std::optional<std::string> checkFrameworkAuthentication(const wire::Pid& from,
@@ -178,6 +186,10 @@ class Master {
 
   runtime::EventLoop& loop_;
   std::shared_ptr<char> alive_ = std::make_shared<char>();
+  // Holds work that may change the model while /state is rendered off the loop; transport_
+  // is the transport given to the constructor, seen through it (state_worker.hpp).
+  std::shared_ptr<ModelGate> gate_;
+  std::unique_ptr<GatedTransport> gated_transport_;
   wire::Transport& transport_;
   MasterFlags flags_;
   std::vector<std::pair<std::string, std::string>> flag_values_;
@@ -221,6 +233,12 @@ class Master {
     uint64_t offers_declined = 0;
     uint64_t offers_rescinded = 0;
     std::map<std::string, uint64_t> messages;  // by message name
+    // Allocation passes: allocator/mesos/allocation_runs and allocation_run_ms (the
+    // allocator's share, as Mesos measures it), master/allocation_pass_ms (the whole pass:
+    // allocator, offers built and handed to the transport). Wall time.
+    uint64_t allocation_runs = 0;
+    TimerMetric allocation_run_ms;
+    TimerMetric allocation_pass_ms;
   };
   const Metrics& metrics() const { return metrics_; }
 
