@@ -32,9 +32,11 @@ AgentState* Master::agentByPid(const wire::Pid& pid) {
 }
 
 void Master::registerAgent(const wire::Pid& from, mesos::internal::RegisterSlaveMessage&& msg) {
-  if (deferWhileAuthenticating(from, [this, from, msg]() mutable {
-        registerAgent(from, std::move(msg));
-      })) {
+  if (authenticating(from)) {
+    // Only then is the message kept (copying every registration costs).
+    deferWhileAuthenticating(from, [this, from, msg = std::move(msg)]() mutable {
+      registerAgent(from, std::move(msg));
+    });
     return;
   }
   if (!agentMayRegister(from)) {
@@ -87,22 +89,26 @@ void Master::registerAgent(const wire::Pid& from, mesos::internal::RegisterSlave
       std::chrono::duration<double>(flags_.agent_ping_timeout).count() *
       flags_.max_agent_ping_timeouts);
   // The agent learns its id only once the registry holds it.
-  registrar_->apply(Registrar::admit(a.info), [this, id, from, registered] {
+  registrar_->apply(Registrar::admit(a.info), gated([this, id, from, registered] {
     AgentState* admitted = lookupAgent(id);
     if (admitted == nullptr || admitted->pid != from) return;
     startObserver(*admitted);
     send(from, registered);
-  });
+  }));
   LOG(INFO) << "Registered agent " << id << " at " << from.str() << " (" << a.info.hostname()
             << ") with " << a.total.str();
-  scheduleAllocation();
+  // Only this agent has something new to offer: a pass over every agent per registration
+  // made a burst of N registrations cost O(N^2).
+  scheduleAllocation(id);
 }
 
 void Master::reregisterAgent(const wire::Pid& from,
                              mesos::internal::ReregisterSlaveMessage&& msg) {
-  if (deferWhileAuthenticating(from, [this, from, msg]() mutable {
-        reregisterAgent(from, std::move(msg));
-      })) {
+  if (authenticating(from)) {
+    // Only then is the message kept (copying every registration costs).
+    deferWhileAuthenticating(from, [this, from, msg = std::move(msg)]() mutable {
+      reregisterAgent(from, std::move(msg));
+    });
     return;
   }
   if (!agentMayRegister(from)) {
@@ -225,7 +231,7 @@ void Master::reregisterAgent(const wire::Pid& from,
       f->executors[id][ei.executor_id().value()] = ei;
       used[f->id()] += Resources(ei.resources());
     }
-    for (const auto& t : msg.tasks()) {
+    for (auto& t : *msg.mutable_tasks()) {
       const std::string fid = t.framework_id().value();
       if (completed_framework_ids_.count(fid)) {
         mesos::internal::ShutdownFrameworkMessage shutdown;
@@ -238,13 +244,15 @@ void Master::reregisterAgent(const wire::Pid& from,
       if (f->unreachable_tasks.erase(t.task_id().value()) > 0) {
         std::erase(f->unreachable_order, t.task_id().value());
       }
-      auto task = std::make_unique<mesos::Task>(t);
-      a.tasks[fid][t.task_id().value()] = task.get();
       if (!isTerminalState(t.state())) {
         used[fid] += Resources(t.resources());
       }
+      // The message is ours: its tasks move into the model instead of being copied.
+      auto task = std::make_unique<mesos::Task>(std::move(t));
+      const std::string& tid = task->task_id().value();
+      a.tasks[fid][tid] = task.get();
       mesos::Task& ref = *task;
-      f->tasks[t.task_id().value()] = std::move(task);
+      f->tasks[tid] = std::move(task);
       if (was_unreachable && f->connected) {
         mesos::TaskStatus status;
         *status.mutable_task_id() = ref.task_id();
@@ -263,12 +271,12 @@ void Master::reregisterAgent(const wire::Pid& from,
     Registrar::Mutation mutation = was_recovered ? Registrar::update(a.info)
                                    : was_unreachable ? Registrar::markReachable(a.info)
                                                      : Registrar::admit(a.info);
-    registrar_->apply(std::move(mutation), [this, id, from, reregistered] {
+    registrar_->apply(std::move(mutation), gated([this, id, from, reregistered] {
       AgentState* admitted = lookupAgent(id);
       if (admitted == nullptr || admitted->pid != from) return;
       startObserver(*admitted);
       send(from, reregistered);
-    });
+    }));
     LOG(INFO) << "Re-admitted agent " << id << " at " << from.str()
               << (was_recovered ? " (known from the registry)" : "");
   }
@@ -283,7 +291,7 @@ void Master::reregisterAgent(const wire::Pid& from,
       send(from, update);
     }
   }
-  scheduleAllocation();
+  scheduleAllocation(id);
 }
 
 void Master::unregisterAgent(const wire::Pid& from, const std::string& agent_id) {

@@ -154,6 +154,10 @@ void Master::authenticate(const wire::Pid& from, const wire::Pid& pid) {
   session->start();
 }
 
+bool Master::authenticating(const wire::Pid& pid) const {
+  return authentication_->authenticating.count(pid) > 0;
+}
+
 bool Master::deferWhileAuthenticating(const wire::Pid& pid, std::function<void()> retry) {
   auto it = authentication_->authenticating.find(pid);
   if (it == authentication_->authenticating.end()) {
