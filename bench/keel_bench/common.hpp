@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "runtime/event_loop.hpp"
 
@@ -30,12 +31,18 @@ struct Options {
   int frameworks = 10;
   int tasks = 20000;         // launch: tasks to launch
   int tasks_per_agent = 10;  // reregister (and state): tasks running on each agent
+  int completed_per_agent = 0;  // state: completed tasks per agent (launched, then finished)
+  int state_frameworks = 1;     // state: frameworks holding the tasks
+  std::vector<std::string> master_flags;  // extra flags of the in-process master
   int samples = 200;         // offer_latency: samples; state: /health samples
   int state_requests = 5;    // state: sequential GET /master/state
   int clients = 4;           // state: concurrent /state pollers while /health is sampled
   std::string agent_resources = "cpus:8;mem:16384;disk:100000;ports:[31000-32000]";
   std::string task_resources = "cpus:1;mem:32";
   std::string allocation_interval = "1secs";  // in-process master only
+  int passes = 10;                            // allocation: passes measured
+  int real_tasks = 1000;                      // real_agent: command tasks on one agent
+  std::string real_command = "sleep 60";      // real_agent: each task's shell command
   std::chrono::milliseconds timeout{120000};  // per scenario
 };
 

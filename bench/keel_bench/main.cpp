@@ -20,18 +20,24 @@ using keel::bench::Options;
 
 void usage() {
   std::fprintf(stderr, R"(usage: keel-bench [scenario...] [--flag=value...]
-scenarios: register launch offer_latency reregister state all (default: all)
+scenarios: register launch offer_latency reregister state memory real_agent allocation all
+           (default: all)
   --master=IP:PORT          an external master (127.0.0.1 only); default: one in this process
   --agents=N                simulated agents (default 1000)
-  --frameworks=M            frameworks for launch (default 10)
+  --frameworks=M            frameworks for launch and allocation (default 10)
   --tasks=K                 tasks for launch (default 20000)
-  --tasks_per_agent=T       reregister/state: tasks on each agent (default 10)
+  --tasks_per_agent=T       reregister/state/memory: tasks on each agent (default 10)
+  --completed_per_agent=C   state: completed tasks per agent (default 0)
+  --state_frameworks=F      state: frameworks holding the tasks (default 1)
   --samples=S               offer_latency samples; state: /health samples (default 200)
   --state_requests=R        state: sequential GET /master/state (default 5)
   --clients=C               state: concurrent /state pollers (default 4)
   --agent_resources=TEXT    default "cpus:8;mem:16384;disk:100000;ports:[31000-32000]"
   --task_resources=TEXT     launch: each task (default "cpus:1;mem:32")
   --allocation_interval=D   in-process master (default 1secs)
+  --passes=P                allocation: periodic passes measured (default 10)
+  --real_tasks=N            real_agent: command tasks on one keel-agent (default 1000)
+  --real_command=CMD        real_agent: each task's command (default "sleep 60")
   --timeout=D               per scenario (default 120secs)
   --json=FILE               also write the results as JSON
   --smoke                   every scenario at a tiny size; exit status only
@@ -85,6 +91,10 @@ int main(int argc, char** argv) {
       o.allocation_interval = "100ms";  // offer_latency waits for allocation passes
       o.state_requests = 3;
       o.clients = 2;
+      o.real_tasks = 5;
+      o.passes = 2;
+      o.completed_per_agent = 2;
+      o.state_frameworks = 2;
       o.timeout = std::chrono::seconds(30);
     }
   }
@@ -106,6 +116,10 @@ int main(int argc, char** argv) {
       ok = parseInt(v, &o.tasks);
     else if (k == "tasks_per_agent")
       ok = parseInt(v, &o.tasks_per_agent);
+    else if (k == "completed_per_agent")
+      ok = parseInt(v, &o.completed_per_agent) && o.completed_per_agent >= 0;
+    else if (k == "state_frameworks")
+      ok = parseInt(v, &o.state_frameworks) && o.state_frameworks > 0;
     else if (k == "samples")
       ok = parseInt(v, &o.samples) && o.samples > 0;
     else if (k == "state_requests")
@@ -118,6 +132,12 @@ int main(int argc, char** argv) {
       o.task_resources = v;
     else if (k == "allocation_interval")
       o.allocation_interval = v;
+    else if (k == "passes")
+      ok = parseInt(v, &o.passes) && o.passes > 0;
+    else if (k == "real_tasks")
+      ok = parseInt(v, &o.real_tasks) && o.real_tasks > 0;
+    else if (k == "real_command")
+      ok = !(o.real_command = v).empty();
     else if (k == "timeout") {
       keel::runtime::Duration d{};
       ok = keel::runtime::parseDuration(v, &d);

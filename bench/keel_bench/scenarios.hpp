@@ -17,6 +17,9 @@ ScenarioResult runLaunch(const Options& options);
 ScenarioResult runOfferLatency(const Options& options);
 ScenarioResult runReregister(const Options& options);
 ScenarioResult runState(const Options& options);
+ScenarioResult runMemory(const Options& options);
+ScenarioResult runAllocation(const Options& options);
+ScenarioResult runRealAgent(const Options& options);
 
 // The names accepted on the command line, in the order "all" runs them.
 const std::vector<std::string>& scenarioNames();

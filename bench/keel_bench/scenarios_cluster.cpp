@@ -102,21 +102,56 @@ ScenarioResult runReregister(const Options& o) {
 ScenarioResult runState(const Options& o) {
   ScenarioResult r;
   r.scenario = "state";
-  const int tasks = o.agents * o.tasks_per_agent;
-  r.params = {
-      {"agents", std::to_string(o.agents)},    {"tasks", std::to_string(tasks)},
-      {"task_resources", kSynthTaskResources}, {"state_requests", std::to_string(o.state_requests)},
-      {"clients", std::to_string(o.clients)},  {"health_samples", std::to_string(o.samples)}};
+  const size_t running = static_cast<size_t>(o.agents) * o.tasks_per_agent;
+  const size_t completed = static_cast<size_t>(o.agents) * o.completed_per_agent;
+  const int frameworks = o.state_frameworks;
+  r.params = {{"agents", std::to_string(o.agents)},
+              {"frameworks", std::to_string(frameworks)},
+              {"running tasks", std::to_string(running)},
+              {"completed tasks", std::to_string(completed)},
+              {"task_resources", kSynthTaskResources},
+              {"state_requests", std::to_string(o.state_requests)},
+              {"clients", std::to_string(o.clients)},
+              {"health_samples", std::to_string(o.samples)}};
   auto task_res = parseResources(kSynthTaskResources);
   if (!task_res) return failed(r, task_res.message());
-  Launcher launcher(static_cast<size_t>(tasks), *task_res);  // before the bench
-  auto b = Bench::create(o);
+  // Every task is launched; then `completed` of them finish, so the master holds them as
+  // completed tasks (it must be told to keep that many: Mesos's default is 1,000 per
+  // framework).
+  Launcher launcher(running + completed, *task_res);  // before the bench
+  struct Finished {
+    std::vector<std::pair<size_t, std::string>> launched;  // agent index, task id
+    std::map<std::string, std::string> framework_of;       // task id → framework id
+    std::atomic<size_t> acked{0};
+  } finished;
+  Options so = o;
+  if (completed > 0 && o.master.empty()) {
+    so.master_flags.push_back("--max_completed_tasks_per_framework=" + std::to_string(completed));
+  }
+  auto b = Bench::create(so);
   if (!b) return failed(r, b.message());
   Bench& bench = **b;
   r.params.emplace_back("master", bench.harness().masterAddress());
+  Finished* fin = &finished;
+  onLoop(bench.loop(), [&] {
+    bench.agents().on_launched = [fin](size_t index, const mesos::TaskInfo& t) {
+      fin->launched.emplace_back(index, t.task_id().value());
+    };
+  });
   if (Status s = bench.registerAgents(o.agents); !s.isOk()) return failed(r, s.message());
-  Status s = bench.subscribeFrameworks(
-      1, [&launcher](SimFramework& f, int index) { launcher.install(f, index); });
+  Status s = bench.subscribeFrameworks(frameworks, [&launcher, fin](SimFramework& f, int index) {
+    launcher.install(f, index);
+    auto counted = std::move(f.on_update);
+    SimFramework* fw = &f;
+    f.on_update = [counted, fin, fw](const mesos::TaskStatus& status) {
+      if (status.state() == mesos::TASK_FINISHED) {
+        fin->acked++;
+        return;
+      }
+      if (status.state() == mesos::TASK_RUNNING) fin->framework_of[status.task_id().value()] = fw->id();
+      counted(status);
+    };
+  });
   if (!s.isOk()) return failed(r, s.message());
   Launcher* l = &launcher;
   const size_t target = launcher.target();
@@ -126,6 +161,24 @@ ScenarioResult runState(const Options& o) {
         return std::to_string(l->running.load()) + "/" + std::to_string(target) + " tasks running";
       });
   if (!s.isOk()) return failed(r, s.message());
+  if (launcher.failed.load() > 0) {
+    return failed(r, std::to_string(launcher.failed.load()) + " tasks failed to start");
+  }
+  if (completed > 0) {
+    onLoop(bench.loop(), [&] {
+      for (size_t i = 0; i < completed && i < fin->launched.size(); ++i) {
+        const auto& [index, task_id] = fin->launched[i];
+        bench.agents().finishTask(index, fin->framework_of[task_id], task_id);
+      }
+    });
+    s = bench.wait(
+        "tasks finished", [fin, completed] { return fin->acked.load() >= completed; },
+        [fin, completed] {
+          return std::to_string(fin->acked.load()) + "/" + std::to_string(completed) +
+                 " tasks finished";
+        });
+    if (!s.isOk()) return failed(r, s.message());
+  }
 
   const auto remaining = [&] {
     return std::max(
@@ -205,7 +258,8 @@ ScenarioResult runState(const Options& o) {
 
 const std::vector<std::string>& scenarioNames() {
   static const std::vector<std::string> names = {"register", "launch", "offer_latency",
-                                                 "reregister", "state"};
+                                                 "reregister", "state",  "memory",
+                                                 "real_agent", "allocation"};
   return names;
 }
 
@@ -223,6 +277,12 @@ ScenarioResult runScenario(const std::string& name, const Options& options) {
     r = runReregister(options);
   else if (name == "state")
     r = runState(options);
+  else if (name == "memory")
+    r = runMemory(options);
+  else if (name == "real_agent")
+    r = runRealAgent(options);
+  else if (name == "allocation")
+    r = runAllocation(options);
   else {
     r.scenario = name;
     r.error = "unknown scenario";

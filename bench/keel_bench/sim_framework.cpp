@@ -58,6 +58,14 @@ void SimFramework::decline(const std::vector<mesos::OfferID>& offers, double ref
   call(c);
 }
 
+void SimFramework::kill(const mesos::TaskID& task, const mesos::SlaveID& agent) {
+  mesos::scheduler::Call c;
+  c.set_type(mesos::scheduler::Call::KILL);
+  *c.mutable_kill()->mutable_task_id() = task;
+  *c.mutable_kill()->mutable_slave_id() = agent;
+  call(c);
+}
+
 wire::Delivery SimFramework::receive(wire::Message&& msg) {
   const std::string& name = msg.name;
   if (name == "mesos.internal.FrameworkRegisteredMessage" ||
@@ -75,7 +83,9 @@ wire::Delivery SimFramework::receive(wire::Message&& msg) {
     mesos::internal::ResourceOffersMessage m;
     if (!m.ParseFromString(msg.body)) return wire::Delivery::kMalformed;
     offers_received += static_cast<size_t>(m.offers_size());
-    std::vector<mesos::Offer> offers(m.offers().begin(), m.offers().end());
+    std::vector<mesos::Offer> offers;
+    offers.reserve(static_cast<size_t>(m.offers_size()));
+    for (auto& o : *m.mutable_offers()) offers.push_back(std::move(o));
     if (on_offers) {
       on_offers(std::move(offers));
     } else {

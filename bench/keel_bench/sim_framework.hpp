@@ -30,6 +30,7 @@ class SimFramework {
   void accept(const std::vector<mesos::OfferID>& offers, std::vector<mesos::TaskInfo> tasks,
               double refuse_seconds);
   void decline(const std::vector<mesos::OfferID>& offers, double refuse_seconds);
+  void kill(const mesos::TaskID& task, const mesos::SlaveID& agent);
 
   const std::string& id() const { return id_; }
   const mesos::FrameworkInfo& info() const { return info_; }
