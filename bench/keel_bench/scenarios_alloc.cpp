@@ -23,20 +23,6 @@ ScenarioResult failed(ScenarioResult r, const std::string& why) {
   return r;
 }
 
-// The number under "key" in a flat JSON object of numbers (metrics/snapshot), if present.
-std::optional<double> metricValue(const std::string& json, const std::string& key) {
-  const std::string quoted = "\"" + key + "\"";
-  size_t at = json.find(quoted);
-  if (at == std::string::npos) return std::nullopt;
-  at = json.find(':', at + quoted.size());
-  if (at == std::string::npos) return std::nullopt;
-  const char* begin = json.c_str() + at + 1;
-  char* end = nullptr;
-  double v = std::strtod(begin, &end);
-  if (end == begin) return std::nullopt;
-  return v;
-}
-
 constexpr double kRefuseSeconds = 24 * 60 * 60;
 
 }  // namespace
@@ -75,9 +61,8 @@ ScenarioResult runAllocation(const Options& o) {
   // timer's last value is that pass's. Looks come every 50 ms, well inside the 1 s interval.
   HttpClient client(bench.harness().masterAddress(), std::chrono::seconds(30));
   std::vector<double> run_ms, pass_ms;
-  std::vector<double> offers_per_pass;
-  std::optional<double> last_runs;
-  size_t last_offers = offers.load();
+  std::optional<double> last_runs, first_measured_runs, last_measured_runs;
+  size_t first_offers = 0, last_offers = 0;
   bool has_pass_metric = false;
   while (run_ms.size() < static_cast<size_t>(o.passes) && Clock::now() < bench.deadline()) {
     auto body = client.get("/metrics/snapshot");
@@ -91,10 +76,13 @@ ScenarioResult runAllocation(const Options& o) {
         has_pass_metric = true;
         pass_ms.push_back(*pass);
       }
-      const size_t now_offers = offers.load();
-      offers_per_pass.push_back(static_cast<double>(now_offers - last_offers));
-      last_offers = now_offers;
-    } else {
+      // Offers arrive after their pass; those counted between the first and the last
+      // measured pass belong to the passes in between.
+      if (!first_measured_runs) {
+        first_measured_runs = runs;
+        first_offers = offers.load();
+      }
+      last_measured_runs = runs;
       last_offers = offers.load();
     }
     last_runs = runs;
@@ -113,8 +101,12 @@ ScenarioResult runAllocation(const Options& o) {
                          percentile(pass_ms, 50), "ms", ""});
     r.figures.push_back({"whole pass max", percentile(pass_ms, 100), "ms", ""});
   }
-  r.figures.push_back(
-      {"offers received per pass (median)", percentile(offers_per_pass, 50), "offers", ""});
+  if (last_measured_runs && *last_measured_runs > *first_measured_runs) {
+    r.figures.push_back({"offers received per pass (mean)",
+                         static_cast<double>(last_offers - first_offers) /
+                             (*last_measured_runs - *first_measured_runs),
+                         "offers", ""});
+  }
   r.ok = true;
   return r;
 }

@@ -58,6 +58,12 @@ void SimFramework::decline(const std::vector<mesos::OfferID>& offers, double ref
   call(c);
 }
 
+void SimFramework::suppress() {
+  mesos::scheduler::Call c;
+  c.set_type(mesos::scheduler::Call::SUPPRESS);
+  call(c);
+}
+
 void SimFramework::kill(const mesos::TaskID& task, const mesos::SlaveID& agent) {
   mesos::scheduler::Call c;
   c.set_type(mesos::scheduler::Call::KILL);

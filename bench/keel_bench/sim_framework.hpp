@@ -31,6 +31,7 @@ class SimFramework {
               double refuse_seconds);
   void decline(const std::vector<mesos::OfferID>& offers, double refuse_seconds);
   void kill(const mesos::TaskID& task, const mesos::SlaveID& agent);
+  void suppress();  // no more offers until revived
 
   const std::string& id() const { return id_; }
   const mesos::FrameworkInfo& info() const { return info_; }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "common/resources.hpp"
 
@@ -93,6 +94,19 @@ Status Bench::subscribeFrameworks(int m, std::function<void(SimFramework&, int)>
       [count, m] {
         return std::to_string(count()) + "/" + std::to_string(m) + " frameworks subscribed";
       });
+}
+
+std::optional<double> metricValue(const std::string& json, const std::string& key) {
+  const std::string quoted = "\"" + key + "\"";
+  size_t at = json.find(quoted);
+  if (at == std::string::npos) return std::nullopt;
+  at = json.find(':', at + quoted.size());
+  if (at == std::string::npos) return std::nullopt;
+  const char* begin = json.c_str() + at + 1;
+  char* end = nullptr;
+  double v = std::strtod(begin, &end);
+  if (end == begin) return std::nullopt;
+  return v;
 }
 
 void Launcher::install(SimFramework& framework, int index) {

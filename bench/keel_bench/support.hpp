@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -22,6 +23,9 @@ Result<std::vector<mesos::Resource>> parseResources(const std::string& text);
 // The sum of the scalar resource `name`.
 double scalarOf(const google::protobuf::RepeatedPtrField<mesos::Resource>& resources,
                 const std::string& name);
+
+// The number under "key" in a flat JSON object of numbers (metrics/snapshot), if present.
+std::optional<double> metricValue(const std::string& json, const std::string& key);
 
 class Bench {
  public:
