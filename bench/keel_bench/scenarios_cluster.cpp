@@ -66,7 +66,12 @@ ScenarioResult runReregister(const Options& o) {
   });
   if (!s.isOk()) return failed(r, s.message());
   const int per_agent = o.tasks_per_agent;
-  onLoop(bench.loop(), [&] { bench.agents().addTasks(per_agent, framework->info(), *task_res); });
+  onLoop(bench.loop(), [&] {
+    bench.agents().addTasks(per_agent, framework->info(), *task_res);
+    // The agents' messages are built before the clock starts (Mesos's benchmark builds its
+    // test agents' messages up front too): the figure is the master's re-registration.
+    bench.agents().prepareReregistration();
+  });
 
   auto pid = bench.harness().restartMaster();
   if (!pid) return failed(r, pid.message());

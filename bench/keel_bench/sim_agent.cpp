@@ -96,25 +96,39 @@ void SimAgents::addTasks(int per_agent, const mesos::FrameworkInfo& framework,
   }
 }
 
+void SimAgents::prepareReregistration() {
+  prepared_.clear();
+  prepared_.reserve(agents_.size());
+  for (auto& a : agents_) prepared_.push_back(reregistration(a));
+}
+
 void SimAgents::reregisterAll(const wire::Pid& master) {
   master_ = master;
   reregistered = 0;
   for (auto& a : agents_) a.reregistered = false;
-  for (auto& a : agents_) {
-    mesos::internal::ReregisterSlaveMessage msg;
-    mesos::SlaveInfo* info = msg.mutable_slave();
-    info->set_hostname("bench-agent-" + a.process.substr(6, a.process.size() - 7));
-    info->set_port(a.pid.port);
-    info->mutable_id()->set_value(a.id);
-    for (const auto& r : resources_) *info->add_resources() = r;
-    for (const auto& [fid, tasks] : a.tasks) {
-      for (const auto& [tid, task] : tasks) *msg.add_tasks() = task;
-    }
-    for (const auto& [fid, fw] : a.frameworks) *msg.add_frameworks() = fw;
-    msg.set_version(kVersion);
-    addCapabilities(msg.mutable_agent_capabilities());
-    transport_.send(wire::makeMessage(a.pid, master_, msg));
+  const bool prepared = prepared_.size() == agents_.size();
+  for (size_t i = 0; i < agents_.size(); ++i) {
+    Agent& a = agents_[i];
+    transport_.send(wire::Message{a.pid, master_, "mesos.internal.ReregisterSlaveMessage",
+                                  prepared ? std::move(prepared_[i]) : reregistration(a)});
   }
+  prepared_.clear();
+}
+
+std::string SimAgents::reregistration(const Agent& a) const {
+  mesos::internal::ReregisterSlaveMessage msg;
+  mesos::SlaveInfo* info = msg.mutable_slave();
+  info->set_hostname("bench-agent-" + a.process.substr(6, a.process.size() - 7));
+  info->set_port(a.pid.port);
+  info->mutable_id()->set_value(a.id);
+  for (const auto& r : resources_) *info->add_resources() = r;
+  for (const auto& [fid, tasks] : a.tasks) {
+    for (const auto& [tid, task] : tasks) *msg.add_tasks() = task;
+  }
+  for (const auto& [fid, fw] : a.frameworks) *msg.add_frameworks() = fw;
+  msg.set_version(kVersion);
+  addCapabilities(msg.mutable_agent_capabilities());
+  return msg.SerializeAsString();
 }
 
 bool SimAgents::finishTask(size_t index, const std::string& framework_id,

@@ -35,7 +35,10 @@ class SimAgents {
   void addTasks(int per_agent, const mesos::FrameworkInfo& framework,
                 const std::vector<mesos::Resource>& resources);
 
-  // Sends every agent's ReregisterSlaveMessage (its id, tasks and frameworks) to `master`.
+  // Builds every agent's ReregisterSlaveMessage (its id, tasks and frameworks) ahead of
+  // reregisterAll(), as Mesos's re-registration benchmark does before its clock starts.
+  void prepareReregistration();
+  // Sends every agent's ReregisterSlaveMessage to `master` (the prepared ones, if any).
   void reregisterAll(const wire::Pid& master);
 
   // Agent `index`'s task `task_id` of `framework_id` reaches TASK_FINISHED: the update goes
@@ -72,6 +75,7 @@ class SimAgents {
   };
 
   wire::Delivery receive(size_t index, wire::Message&& msg);
+  std::string reregistration(const Agent& a) const;  // serialized ReregisterSlaveMessage
   void sendUpdate(Agent& agent, const std::string& framework_id, const mesos::TaskID& task_id,
                   mesos::TaskState state);
   std::string uuid();
@@ -81,6 +85,7 @@ class SimAgents {
   std::vector<mesos::Resource> resources_;
   wire::Pid master_;
   std::vector<Agent> agents_;
+  std::vector<std::string> prepared_;  // by agent index
   std::unordered_map<std::string, size_t> by_id_;
   std::mt19937_64 random_{std::random_device{}()};
 };
