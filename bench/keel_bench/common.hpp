@@ -40,6 +40,7 @@ struct Options {
   std::string agent_resources = "cpus:8;mem:16384;disk:100000;ports:[31000-32000]";
   std::string task_resources = "cpus:1;mem:32";
   std::string allocation_interval = "1secs";  // in-process master only
+  std::string registry = "in_memory";         // in-process master: or replicated_log
   int passes = 10;                            // allocation: passes measured
   int real_tasks = 1000;                      // real_agent: command tasks on one agent
   std::string real_command = "sleep 60";      // real_agent: each task's shell command

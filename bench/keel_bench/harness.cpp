@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
+#include <stdlib.h>
 #include <vector>
 
 #include "common/master_flags.hpp"
@@ -72,8 +74,23 @@ Result<std::unique_ptr<Harness>> Harness::create(const Options& options) {
 
 Status Harness::startMaster() {
   std::vector<std::string> args = {"keel-master", "--ip=127.0.0.1", "--port=0",
-                                   "--registry=in_memory",
                                    "--allocation_interval=" + options_.allocation_interval};
+  if (options_.registry == "replicated_log") {
+    // A durable registry in a work dir of this run's own, kept across restartMaster() so
+    // the next master recovers the agents from it, as after a real failover.
+    if (work_dir_.empty()) {
+      std::string pattern =
+          (std::filesystem::temp_directory_path() / "keel-bench-master-XXXXXX").string();
+      if (::mkdtemp(pattern.data()) == nullptr) {
+        return Status::error("cannot create the master's work dir");
+      }
+      work_dir_ = pattern;
+    }
+    args.push_back("--registry=replicated_log");
+    args.push_back("--work_dir=" + work_dir_);
+  } else {
+    args.push_back("--registry=in_memory");
+  }
   args.insert(args.end(), options_.master_flags.begin(), options_.master_flags.end());
   std::vector<const char*> argv;
   for (const auto& a : args) argv.push_back(a.c_str());
@@ -119,6 +136,10 @@ Harness::~Harness() {
   sim_loop_.stop();
   sim_loop_.join();
   stopMaster();
+  if (!work_dir_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(work_dir_, ignored);
+  }
 }
 
 }  // namespace keel::bench

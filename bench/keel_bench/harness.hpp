@@ -51,6 +51,7 @@ class Harness {
   std::unique_ptr<wire::TcpTransport> master_transport_;
   std::unique_ptr<master::Master> master_;
   wire::Pid master_pid_;
+  std::string work_dir_;  // the in-process master's, with --registry=replicated_log
 };
 
 }  // namespace keel::bench

@@ -35,6 +35,9 @@ scenarios: register launch offer_latency reregister state memory real_agent allo
   --agent_resources=TEXT    default "cpus:8;mem:16384;disk:100000;ports:[31000-32000]"
   --task_resources=TEXT     launch: each task (default "cpus:1;mem:32")
   --allocation_interval=D   in-process master (default 1secs)
+  --registry=R              in-process master: in_memory (default) or replicated_log (a
+                            durable registry in a temporary work dir, kept across the
+                            reregister scenario's restart)
   --passes=P                allocation: periodic passes measured (default 10)
   --real_tasks=N            real_agent: command tasks on one keel-agent (default 1000)
   --real_command=CMD        real_agent: each task's command (default "sleep 60")
@@ -132,6 +135,8 @@ int main(int argc, char** argv) {
       o.task_resources = v;
     else if (k == "allocation_interval")
       o.allocation_interval = v;
+    else if (k == "registry")
+      ok = (o.registry = v) == "in_memory" || v == "replicated_log";
     else if (k == "passes")
       ok = parseInt(v, &o.passes) && o.passes > 0;
     else if (k == "real_tasks")

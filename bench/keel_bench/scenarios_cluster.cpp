@@ -34,6 +34,7 @@ ScenarioResult runReregister(const Options& o) {
   ScenarioResult r;
   r.scenario = "reregister";
   r.params = {{"agents", std::to_string(o.agents)},
+              {"registry", o.registry},
               {"tasks_per_agent", std::to_string(o.tasks_per_agent)},
               {"task_resources", kSynthTaskResources},
               {"agent_resources", o.agent_resources}};

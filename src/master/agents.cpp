@@ -198,7 +198,15 @@ void Master::reregisterAgent(const wire::Pid& from,
     agents_[id] = std::move(fresh);
     agent_by_pid_[from.str()] = id;
     const bool was_unreachable = unreachable_agents_.erase(id) > 0;
-    const bool was_recovered = recovered_agents_.erase(id) > 0;
+    auto recovered = recovered_agents_.find(id);
+    const bool was_recovered = recovered != recovered_agents_.end();
+    // As in Mesos (MESOS-7711): a recovered agent reporting the info the registry holds
+    // needs no registry write. (A failover with a durable registry otherwise rewrites it
+    // for every returning agent.) Compared as bytes, which is cheap; info that differs only
+    // in encoding is merely written again.
+    const bool registry_current = was_recovered && recovered->second.SerializeAsString() ==
+                                                       a.info.SerializeAsString();
+    if (was_recovered) recovered_agents_.erase(recovered);
     if (gone_agents_.count(id)) {
       mesos::internal::ShutdownMessage shutdown;
       shutdown.set_message("Agent has been marked gone");
@@ -271,12 +279,17 @@ void Master::reregisterAgent(const wire::Pid& from,
     Registrar::Mutation mutation = was_recovered ? Registrar::update(a.info)
                                    : was_unreachable ? Registrar::markReachable(a.info)
                                                      : Registrar::admit(a.info);
-    registrar_->apply(std::move(mutation), gated([this, id, from, reregistered] {
-      AgentState* admitted = lookupAgent(id);
-      if (admitted == nullptr || admitted->pid != from) return;
-      startObserver(*admitted);
+    auto admitted = [this, id, from, reregistered] {
+      AgentState* agent = lookupAgent(id);
+      if (agent == nullptr || agent->pid != from) return;
+      startObserver(*agent);
       send(from, reregistered);
-    }));
+    };
+    if (registry_current) {
+      defer(std::move(admitted));  // after the messages below, as when the registry answers
+    } else {
+      registrar_->apply(std::move(mutation), gated(std::move(admitted)));
+    }
     LOG(INFO) << "Re-admitted agent " << id << " at " << from.str()
               << (was_recovered ? " (known from the registry)" : "");
   }

@@ -43,6 +43,8 @@ class Master {
 
   // Counts for tests and keel-local (loop thread only).
   size_t agentCount() const { return agents_.size(); }
+  // Durable registry writes made by this master (tests).
+  uint64_t registryWrites() const { return registrar_ ? registrar_->writes() : 0; }
   size_t frameworkCount() const { return frameworks_.size(); }
 
  private:

@@ -120,6 +120,7 @@ Status Registrar::flush() {
     std::string data;
     registry_->SerializeToString(&data);
     RETURN_IF_ERROR(writeFileAtomically(path_, data, 0600));
+    ++writes_;
   }
   dirty_ = false;
   std::vector<std::function<void()>> callbacks;

@@ -59,6 +59,8 @@ class Registrar {
   // What is stored (including queued mutations already applied in memory).
   const mesos::internal::Registry& registry() const { return *registry_; }
   bool durable() const { return !path_.empty(); }
+  // Durable writes made since open().
+  uint64_t writes() const { return writes_; }
 
   // Queues `mutation`; it applies to registry() at once and reaches the disk with its
   // batch, after which `done` runs (on the loop).
@@ -86,6 +88,7 @@ class Registrar {
   std::vector<std::function<void()>> pending_;
   bool flush_posted_ = false;
   bool dirty_ = false;
+  uint64_t writes_ = 0;
 };
 
 }  // namespace keel::master

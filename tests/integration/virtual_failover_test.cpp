@@ -121,6 +121,34 @@ TEST(VirtualFailover, RegistrySurvivesMasterRestart) {
   EXPECT_TRUE(takeUpdate(s, "unknown-1", mesos::TASK_UNREACHABLE));
 }
 
+// Ensures that agents coming back to a restarted master with the info its durable registry
+// holds cost no registry write (as in Mesos, MESOS-7711): a failover of a big cluster would
+// otherwise rewrite the registry for every returning agent.
+TEST(VirtualFailover, ReturningAgentsWithUnchangedInfoWriteNothing) {
+  TempDir dir;
+  VirtualClusterOptions options;
+  options.agents = 3;
+  options.master_flags = {"--registry=replicated_log", "--work_dir=" + dir.path};
+  VirtualCluster c(options);
+  c.settle();
+  ASSERT_GT(c.onMaster([](master::Master& m) { return m.registryWrites(); }), 0u)
+      << "the first registrations are written";
+  // The agents are held back until the new master has recovered (and recorded itself).
+  c.setFilter([](const wire::Message& m) {
+    return m.name == "mesos.internal.ReregisterSlaveMessage" ? wire::FilterAction::drop()
+                                                            : wire::FilterAction::deliver();
+  });
+  c.restartMaster();
+  c.advance(1s, 100ms);
+  const uint64_t after_recovery =
+      c.onMaster([](master::Master& m) { return m.registryWrites(); });
+  ASSERT_EQ(c.onMaster([](master::Master& m) { return m.agentCount(); }), 0u);
+  c.setFilter([](const wire::Message&) { return wire::FilterAction::deliver(); });
+  c.advance(30s, 1s);  // the agents' re-registration backoff
+  ASSERT_EQ(c.onMaster([](master::Master& m) { return m.agentCount(); }), 3u);
+  EXPECT_EQ(c.onMaster([](master::Master& m) { return m.registryWrites(); }), after_recovery);
+}
+
 // Ensures an in-memory registry forgets the agents: after a restart, nothing is awaited and
 // unknown tasks on agents that are not back are TASK_UNKNOWN (or TASK_LOST) at once.
 TEST(VirtualFailover, InMemoryRegistryForgetsAgents) {
