@@ -4,7 +4,10 @@
 // running work on an event loop from the driving thread.
 
 #include <chrono>
+#include <stdlib.h>
+
 #include <condition_variable>
+#include <filesystem>
 #include <functional>
 #include <future>
 #include <mutex>
@@ -45,6 +48,27 @@ struct Options {
   int real_tasks = 1000;                      // real_agent: command tasks on one agent
   std::string real_command = "sleep 60";      // real_agent: each task's shell command
   std::chrono::milliseconds timeout{120000};  // per scenario
+};
+
+// A directory of its own under the system's temporary directory, removed with everything in
+// it when this goes; path() is empty if it could not be made.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix = "keel-bench") {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
 };
 
 // The driving thread waits here for what the simulation (on its loop) reports; the loop

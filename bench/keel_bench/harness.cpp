@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <filesystem>
-#include <stdlib.h>
 #include <vector>
 
 #include "common/master_flags.hpp"
@@ -78,16 +76,10 @@ Status Harness::startMaster() {
   if (options_.registry == "replicated_log") {
     // A durable registry in a work dir of this run's own, kept across restartMaster() so
     // the next master recovers the agents from it, as after a real failover.
-    if (work_dir_.empty()) {
-      std::string pattern =
-          (std::filesystem::temp_directory_path() / "keel-bench-master-XXXXXX").string();
-      if (::mkdtemp(pattern.data()) == nullptr) {
-        return Status::error("cannot create the master's work dir");
-      }
-      work_dir_ = pattern;
-    }
+    if (!work_dir_) work_dir_ = std::make_unique<TempDir>("keel-bench-master");
+    if (work_dir_->path().empty()) return Status::error("cannot create the master's work dir");
     args.push_back("--registry=replicated_log");
-    args.push_back("--work_dir=" + work_dir_);
+    args.push_back("--work_dir=" + work_dir_->path());
   } else {
     args.push_back("--registry=in_memory");
   }
@@ -136,10 +128,6 @@ Harness::~Harness() {
   sim_loop_.stop();
   sim_loop_.join();
   stopMaster();
-  if (!work_dir_.empty()) {
-    std::error_code ignored;
-    std::filesystem::remove_all(work_dir_, ignored);
-  }
 }
 
 }  // namespace keel::bench

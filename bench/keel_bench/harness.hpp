@@ -51,7 +51,8 @@ class Harness {
   std::unique_ptr<wire::TcpTransport> master_transport_;
   std::unique_ptr<master::Master> master_;
   wire::Pid master_pid_;
-  std::string work_dir_;  // the in-process master's, with --registry=replicated_log
+  // The in-process master's, with --registry=replicated_log (~Harness stops the master first).
+  std::unique_ptr<TempDir> work_dir_;
 };
 
 }  // namespace keel::bench

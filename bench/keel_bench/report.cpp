@@ -66,6 +66,12 @@ std::string hostName() {
 
 }  // namespace
 
+ScenarioResult failed(ScenarioResult r, const std::string& why) {
+  r.ok = false;
+  r.error = why;
+  return r;
+}
+
 double percentile(std::vector<double> samples, double p) {
   if (samples.empty()) return 0;
   std::sort(samples.begin(), samples.end());

@@ -26,6 +26,9 @@ struct ScenarioResult {
   double wall_seconds = 0;  // the whole scenario, set-up included
 };
 
+// `r` marked as not completed, for `why`.
+ScenarioResult failed(ScenarioResult r, const std::string& why);
+
 // The p-th percentile (0..100, nearest rank) of `samples`; 0 for none.
 double percentile(std::vector<double> samples, double p);
 

@@ -19,16 +19,6 @@ std::string str(double v) {
   return buf;
 }
 
-std::string masterParam(Bench& b) {
-  return b.harness().inProcess() ? "in-process " + b.harness().masterAddress()
-                                 : b.harness().masterAddress();
-}
-
-ScenarioResult failed(ScenarioResult r, const std::string& why) {
-  r.ok = false;
-  r.error = why;
-  return r;
-}
 
 }  // namespace
 
@@ -87,21 +77,13 @@ ScenarioResult runLaunch(const Options& o) {
   Status s = bench.subscribeFrameworks(
       o.frameworks, [&launcher](SimFramework& f, int index) { launcher.install(f, index); });
   if (!s.isOk()) return failed(r, s.message());
+  s = bench.waitForLaunch(launcher);
+  if (!s.isOk()) return failed(r, s.message());
   Launcher* l = &launcher;
   const size_t target = launcher.target();
-  s = bench.wait(
-      "tasks running", [l, target] { return l->running.load() + l->failed.load() >= target; },
-      [l, target] {
-        return std::to_string(l->running.load()) + "/" + std::to_string(target) +
-               " tasks running, " + std::to_string(l->failed.load()) + " failed";
-      });
-  if (!s.isOk()) return failed(r, s.message());
   auto [first, last, lat] = onLoop(bench.loop(), [l] {
     return std::make_tuple(l->first_accept, l->last_running, l->latencies_ms);
   });
-  if (launcher.failed.load() > 0) {
-    return failed(r, std::to_string(launcher.failed.load()) + " tasks did not reach TASK_RUNNING");
-  }
   // The frameworks' acknowledgements reach the agents too (not part of the figures).
   SimAgents* agents = &bench.agents();
   s = bench.wait(

@@ -17,12 +17,6 @@ namespace keel::bench {
 
 namespace {
 
-ScenarioResult failed(ScenarioResult r, const std::string& why) {
-  r.ok = false;
-  r.error = why;
-  return r;
-}
-
 constexpr double kRefuseSeconds = 24 * 60 * 60;
 
 }  // namespace
@@ -39,9 +33,7 @@ ScenarioResult runAllocation(const Options& o) {
   auto b = Bench::create(o);
   if (!b) return failed(r, b.message());
   Bench& bench = **b;
-  r.params.emplace_back("master", bench.harness().inProcess()
-                                      ? "in-process " + bench.harness().masterAddress()
-                                      : bench.harness().masterAddress());
+  r.params.emplace_back("master", masterParam(bench));
   if (Status s = bench.registerAgents(o.agents); !s.isOk()) return failed(r, s.message());
   std::atomic<size_t> offers{0};
   std::atomic<size_t>* count = &offers;

@@ -12,12 +12,6 @@ namespace keel::bench {
 
 namespace {
 
-ScenarioResult failed(ScenarioResult r, const std::string& why) {
-  r.ok = false;
-  r.error = why;
-  return r;
-}
-
 // What the framework sees after the master restart (loop thread, counters atomic).
 struct OfferFlow {
   bool after_restart = false;
@@ -159,17 +153,8 @@ ScenarioResult runState(const Options& o) {
     };
   });
   if (!s.isOk()) return failed(r, s.message());
-  Launcher* l = &launcher;
-  const size_t target = launcher.target();
-  s = bench.wait(
-      "tasks running", [l, target] { return l->running.load() + l->failed.load() >= target; },
-      [l, target] {
-        return std::to_string(l->running.load()) + "/" + std::to_string(target) + " tasks running";
-      });
+  s = bench.waitForLaunch(launcher);
   if (!s.isOk()) return failed(r, s.message());
-  if (launcher.failed.load() > 0) {
-    return failed(r, std::to_string(launcher.failed.load()) + " tasks failed to start");
-  }
   if (completed > 0) {
     onLoop(bench.loop(), [&] {
       for (size_t i = 0; i < completed && i < fin->launched.size(); ++i) {

@@ -25,12 +25,6 @@ namespace keel::bench {
 
 namespace {
 
-ScenarioResult failed(ScenarioResult r, const std::string& why) {
-  r.ok = false;
-  r.error = why;
-  return r;
-}
-
 // The directory keel-bench was started from: Keel's other binaries are built beside it.
 std::string binDir() {
   std::error_code ec;
@@ -55,23 +49,6 @@ Result<int> freePort() {
   ::close(fd);
   return port;
 }
-
-// A temporary directory, removed with everything in it when this goes.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "keel-bench-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // A child process running one of Keel's binaries, its output in a log file. Stopped with
 // SIGTERM (SIGKILL after 10 s) when this goes.
@@ -209,17 +186,8 @@ ScenarioResult runMemory(const Options& o) {
   Status s = bench.subscribeFrameworks(
       1, [&launcher](SimFramework& f, int index) { launcher.install(f, index); });
   if (!s.isOk()) return failed(r, s.message());
-  Launcher* l = &launcher;
-  const size_t target = launcher.target();
-  s = bench.wait(
-      "tasks running", [l, target] { return l->running.load() + l->failed.load() >= target; },
-      [l, target] {
-        return std::to_string(l->running.load()) + "/" + std::to_string(target) + " tasks running";
-      });
+  s = bench.waitForLaunch(launcher);
   if (!s.isOk()) return failed(r, s.message());
-  if (launcher.failed.load() > 0) {
-    return failed(r, std::to_string(launcher.failed.load()) + " tasks failed");
-  }
   const long with_tasks = (*master)->rssKiB();
   if (idle <= 0 || with_agents <= 0 || with_tasks <= 0) {
     return failed(r, "cannot read the master's VmRSS");
@@ -267,9 +235,7 @@ ScenarioResult runRealAgent(const Options& o) {
   auto b = Bench::create(o);
   if (!b) return failed(r, b.message());
   Bench& bench = **b;
-  r.params.emplace_back("master", bench.harness().inProcess()
-                                      ? "in-process at " + bench.harness().masterAddress()
-                                      : bench.harness().masterAddress());
+  r.params.emplace_back("master", masterParam(bench));
   auto port = freePort();
   if (!port) return failed(r, port.message());
   auto agent = Child::spawn(

@@ -109,6 +109,27 @@ std::optional<double> metricValue(const std::string& json, const std::string& ke
   return v;
 }
 
+std::string masterParam(Bench& bench) {
+  return bench.harness().inProcess() ? "in-process " + bench.harness().masterAddress()
+                                     : bench.harness().masterAddress();
+}
+
+Status Bench::waitForLaunch(Launcher& launcher) {
+  Launcher* l = &launcher;
+  const size_t target = launcher.target();
+  Status s = wait(
+      "tasks running", [l, target] { return l->running.load() + l->failed.load() >= target; },
+      [l, target] {
+        return std::to_string(l->running.load()) + "/" + std::to_string(target) +
+               " tasks running, " + std::to_string(l->failed.load()) + " failed";
+      });
+  if (!s.isOk()) return s;
+  if (l->failed.load() > 0) {
+    return Status::error(std::to_string(l->failed.load()) + " tasks did not reach TASK_RUNNING");
+  }
+  return Status::ok();
+}
+
 void Launcher::install(SimFramework& framework, int index) {
   SimFramework* f = &framework;
   framework.on_offers = [this, f, index](std::vector<mesos::Offer>&& offers) {

@@ -27,6 +27,12 @@ double scalarOf(const google::protobuf::RepeatedPtrField<mesos::Resource>& resou
 // The number under "key" in a flat JSON object of numbers (metrics/snapshot), if present.
 std::optional<double> metricValue(const std::string& json, const std::string& key);
 
+class Bench;
+// The "master" parameter of a scenario: "in-process <address>" or the external address.
+std::string masterParam(Bench& bench);
+
+class Launcher;
+
 class Bench {
  public:
   static Result<std::unique_ptr<Bench>> create(const Options& options);
@@ -37,6 +43,10 @@ class Bench {
   // Adds `m` frameworks (numbered on from frameworks().size() + 1), runs `setup` on each (on
   // the loop, before it subscribes: install handlers there), and waits until all subscribed.
   Status subscribeFrameworks(int m, std::function<void(SimFramework&, int index)> setup = nullptr);
+
+  // Waits until every task of `launcher` reached TASK_RUNNING; an error if one ended
+  // otherwise or the deadline passed.
+  Status waitForLaunch(Launcher& launcher);
 
   // Waits (bounded by the scenario deadline) with a progress line.
   Status wait(const std::string& what, const std::function<bool()>& pred,
