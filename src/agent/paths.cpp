@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <string_view>
 #include <system_error>
 
 namespace keel::agent::paths {
@@ -60,7 +61,14 @@ Status createSandbox(const std::string& work_dir, const std::string& agent_id,
   RETURN_IF_ERROR(createDirectories(run));
   std::string runs = executorDir(work_dir, agent_id, framework_id, executor_id) + "/runs";
   RETURN_IF_ERROR(replaceSymlink(run, runs + "/latest"));
-  return replaceSymlink(agentDir(work_dir, agent_id), work_dir + "/slaves/latest");
+  // slaves/latest changes only when the agent id does: reading the link is far cheaper than
+  // creating a new one for every executor (an inode each).
+  const std::string agent = agentDir(work_dir, agent_id);
+  const std::string latest = work_dir + "/slaves/latest";
+  char target[4096];
+  const ssize_t n = ::readlink(latest.c_str(), target, sizeof target);
+  if (n > 0 && std::string_view(target, static_cast<size_t>(n)) == agent) return Status::ok();
+  return replaceSymlink(agent, latest);
 }
 
 }  // namespace keel::agent::paths
