@@ -41,6 +41,20 @@ bool FrameworkState::hasCapability(mesos::FrameworkInfo::Capability::Type type) 
   return false;
 }
 
+void FrameworkState::addCompleted(mesos::Task&& task, size_t limit) {
+  const bool in_step = completed_json.size() == completed_tasks.size();
+  completed_tasks.push_back(std::move(task));
+  if (in_step) {
+    completed_json.emplace_back();
+  } else {
+    completed_json.clear();
+  }
+  while (completed_tasks.size() > limit) {
+    completed_tasks.pop_front();
+    if (!completed_json.empty()) completed_json.pop_front();
+  }
+}
+
 bool FrameworkState::partitionAware() const {
   return hasCapability(mesos::FrameworkInfo::Capability::PARTITION_AWARE);
 }

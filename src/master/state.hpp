@@ -35,6 +35,9 @@ struct FrameworkState {
   // Tasks not yet acknowledged terminal, by task id.
   std::map<std::string, std::unique_ptr<mesos::Task>> tasks;
   std::deque<mesos::Task> completed_tasks;
+  // Each completed task as /state renders it, filled in by the first render that shows it
+  // (a completed task never changes); in step with completed_tasks when their sizes agree.
+  mutable std::deque<std::string> completed_json;
   // Tasks of agents marked unreachable, by task id, oldest first; they keep their ids
   // reserved and come back if the agent re-registers (spec §3.13).
   std::map<std::string, mesos::Task> unreachable_tasks;
@@ -45,6 +48,8 @@ struct FrameworkState {
   std::set<std::string> suppressed_roles;
 
   const std::string& id() const { return info.id().value(); }
+  // Appends a completed task, keeping at most `limit` of them (oldest dropped first).
+  void addCompleted(mesos::Task&& task, size_t limit);
   bool partitionAware() const;
   bool hasCapability(mesos::FrameworkInfo::Capability::Type type) const;
   std::vector<std::string> roles() const;

@@ -3,6 +3,7 @@
 #include <google/protobuf/message.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cmath>
 #include <optional>
@@ -117,10 +118,11 @@ void writeTaskWithSum(Out& w, const mesos::Task& t) {
 }
 
 // A framework's task lists, rendered ahead ("tasks":[...],"unreachable_tasks":[...],
-// "completed_tasks":[...]) with the sum of its live tasks' resources.
+// "completed_tasks":[...]) as consecutive parts, copied once into the document, with the
+// sum of its live tasks' resources.
 struct PreparedFramework {
   ResourceSum used;
-  std::string task_lists;
+  std::vector<std::string> task_lists;
 };
 
 using TaskMap = std::map<std::string, std::unique_ptr<mesos::Task>>;
@@ -143,10 +145,6 @@ void writeTaskRange(TaskMap::const_iterator begin, TaskMap::const_iterator end, 
   }
 }
 
-// From this many tasks on, a framework's live tasks are rendered in two halves at once (the
-// model is read-only meanwhile; most of the cost is waiting for memory).
-constexpr size_t kSplitTasks = 50000;
-
 // ,"unreachable_tasks":[...],"completed_tasks":[...] into `out`.
 void writeEndedTaskLists(const FrameworkState& f, std::string* out) {
   Out w(out, true);
@@ -156,53 +154,80 @@ void writeEndedTaskLists(const FrameworkState& f, std::string* out) {
   w.endArray();
   w.key("completed_tasks");
   w.beginArray();
-  for (const auto& t : f.completed_tasks) writeTaskWithSum(w, t);
+  if (f.completed_json.size() == f.completed_tasks.size()) {
+    // Completed tasks never change: each is rendered once and kept (the model's gate keeps
+    // the master off it meanwhile, and one thread renders a framework's ended lists).
+    for (size_t i = 0; i < f.completed_tasks.size(); ++i) {
+      std::string& json = f.completed_json[i];
+      if (json.empty()) {
+        Out one(&json);
+        writeTaskWithSum(one, f.completed_tasks[i]);
+      }
+      w.raw(json);
+    }
+  } else {
+    for (const auto& t : f.completed_tasks) writeTaskWithSum(w, t);
+  }
   w.endArray();
 }
 
-void prepareFramework(const FrameworkState& f, AgentSums* agents, PreparedFramework* p) {
-  std::string& out = p->task_lists;
-  const size_t live = f.tasks.size();
-  const size_t ended = f.unreachable_tasks.size() + f.completed_tasks.size();
-  // Two threads: live tasks here and ended ones on a helper when they are comparable in
-  // number, else the live tasks in two halves.
-  const bool split_ended = live + ended >= kSplitTasks && ended * 2 >= live;
-  const bool split_live = !split_ended && live >= kSplitTasks;
-  std::string ended_lists;
-  std::thread ended_helper;
-  if (split_ended) ended_helper = std::thread([&] { writeEndedTaskLists(f, &ended_lists); });
-  out += "\"tasks\":[";
-  if (!split_live) {
-    writeTaskRange(f.tasks.begin(), f.tasks.end(), agents, &p->used, &out);
+// The task lists are cut into pieces rendered by a few threads at once (the model is
+// read-only meanwhile; most of the cost is waiting for memory). A framework's live tasks are
+// split only when they exceed a piece: finding where a piece ends walks the map, and that
+// walk is not shared.
+constexpr size_t kMinPieceTasks = 8192;
+// Below this many tasks in all, one thread renders everything.
+constexpr size_t kParallelTasks = 20000;
+
+// One piece of the frameworks' task lists: a range of a framework's live tasks, or its
+// ended lists; each has its own output and sums, merged in document order afterwards.
+struct TaskPiece {
+  size_t framework = 0;  // index into the prepared frameworks
+  const FrameworkState* f = nullptr;
+  bool ended = false;
+  TaskMap::const_iterator begin, end;
+  size_t tasks = 0;  // live tasks in [begin, end)
+  bool count_agents = false;
+  std::string out;
+  ResourceSum used;
+};
+
+// `agents`: the sums of the thread rendering the piece.
+void renderPiece(TaskPiece& piece, AgentSums* agents) {
+  // One allocation (a task is about 400 bytes) rather than a string doubling and copying.
+  constexpr size_t kTaskBytes = 480;
+  const size_t tasks =
+      piece.ended ? piece.f->unreachable_tasks.size() + piece.f->completed_tasks.size()
+                  : piece.tasks;
+  piece.out.reserve(64 + tasks * kTaskBytes);
+  if (piece.ended) {
+    writeEndedTaskLists(*piece.f, &piece.out);
   } else {
-    const auto mid = std::next(f.tasks.begin(), static_cast<long>(live / 2));
-    AgentSums second_agents;
-    ResourceSum second_used;
-    std::string second;
-    std::thread helper([&] {
-      writeTaskRange(mid, f.tasks.end(), agents != nullptr ? &second_agents : nullptr, &second_used,
-                     &second);
-    });
-    writeTaskRange(f.tasks.begin(), mid, agents, &p->used, &out);
-    helper.join();
-    out += ',';
-    out += second;
-    p->used.add(second_used);
-    if (agents != nullptr) {
-      for (auto& [id, sum] : second_agents) {
-        AgentSum& mine = (*agents)[id];
-        mine.tasks += sum.tasks;
-        mine.used.add(sum.used);
-      }
-    }
+    writeTaskRange(piece.begin, piece.end, piece.count_agents ? agents : nullptr, &piece.used,
+                   &piece.out);
   }
-  out += ']';
-  if (split_ended) {
-    ended_helper.join();
-    out += ended_lists;
-  } else {
-    writeEndedTaskLists(f, &out);
-  }
+}
+
+void addPieces(const FrameworkState& f, size_t index, bool count_agents, size_t piece_tasks,
+               std::vector<TaskPiece>* pieces) {
+  auto it = f.tasks.begin();
+  size_t left = f.tasks.size();
+  do {  // at least one live piece, so that every framework has its "tasks" list
+    const size_t n = std::min(left, piece_tasks);
+    TaskPiece& piece = pieces->emplace_back();
+    piece.framework = index;
+    piece.f = &f;
+    piece.begin = it;
+    piece.tasks = n;
+    it = n == left ? f.tasks.end() : std::next(it, static_cast<long>(n));
+    piece.end = it;
+    piece.count_agents = count_agents;
+    left -= n;
+  } while (left > 0);
+  TaskPiece& ended = pieces->emplace_back();
+  ended.framework = index;
+  ended.f = &f;
+  ended.ended = true;
 }
 
 void writeFramework(Out& w, const StateModel& m, const FrameworkState& f,
@@ -299,8 +324,14 @@ void writeFramework(Out& w, const StateModel& m, const FrameworkState& f,
   w.endArray();
   w.key("role");
   w.str(roles.empty() ? std::string("*") : roles.front());
-  w.members(prepared.task_lists);
-  std::string().swap(prepared.task_lists);
+  if (!prepared.task_lists.empty()) {
+    w.members(prepared.task_lists.front());
+    for (size_t i = 1; i < prepared.task_lists.size(); ++i) {
+      w.continued(prepared.task_lists[i]);
+      std::string().swap(prepared.task_lists[i]);
+    }
+    prepared.task_lists.clear();
+  }
   w.key("offers");
   w.beginArray();
   for (const auto& oid : f.offers) {
@@ -495,12 +526,66 @@ void writeFlags(Out& w, const StateModel& m) {
   w.endObject();
 }
 
-// Renders every framework's task lists ahead, in document order.
+// Renders every framework's task lists ahead, in document order, on up to four threads
+// when there are many tasks.
 std::vector<PreparedFramework> prepareFrameworks(const StateModel& m, AgentSums* agents) {
   std::vector<PreparedFramework> prepared(m.frameworks.size() + m.completed_frameworks.size());
+  size_t tasks = 0;
+  auto count = [&](const FrameworkState& f) {
+    tasks += f.tasks.size() + f.unreachable_tasks.size() + f.completed_tasks.size();
+  };
+  for (const auto& [id, f] : m.frameworks) count(*f);
+  for (const auto& f : m.completed_frameworks) count(*f);
+  size_t threads = 1;
+  if (tasks >= kParallelTasks) {
+    threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+  }
+  // About two pieces per thread when one framework has most tasks.
+  const size_t piece_tasks = std::max(kMinPieceTasks, tasks / (2 * threads) + 1);
+  std::vector<TaskPiece> pieces;
   size_t i = 0;
-  for (const auto& [id, f] : m.frameworks) prepareFramework(*f, agents, &prepared[i++]);
-  for (const auto& f : m.completed_frameworks) prepareFramework(*f, nullptr, &prepared[i++]);
+  for (const auto& [id, f] : m.frameworks) {
+    addPieces(*f, i++, agents != nullptr, piece_tasks, &pieces);
+  }
+  for (const auto& f : m.completed_frameworks) addPieces(*f, i++, false, piece_tasks, &pieces);
+  threads = std::clamp<size_t>(pieces.size(), 1, threads);
+  std::atomic<size_t> next{0};
+  std::vector<AgentSums> helper_agents(threads - 1);
+  auto work = [&](AgentSums* sums) {
+    for (size_t k = next++; k < pieces.size(); k = next++) renderPiece(pieces[k], sums);
+  };
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work, &helper_agents[t - 1]);
+  AgentSums scratch;  // when the caller wants no agent sums
+  work(agents != nullptr ? agents : &scratch);
+  for (auto& h : helpers) h.join();
+  if (agents != nullptr) {
+    for (auto& sums : helper_agents) {
+      for (auto& [id, sum] : sums) {
+        AgentSum& mine = (*agents)[id];
+        mine.tasks += sum.tasks;
+        mine.used.add(sum.used);
+      }
+    }
+  }
+
+  // Pieces are in document order: a framework's live pieces, then its ended lists.
+  for (size_t k = 0; k < pieces.size(); ++k) {
+    TaskPiece& piece = pieces[k];
+    std::vector<std::string>& parts = prepared[piece.framework].task_lists;
+    if (piece.ended) {
+      parts.emplace_back("]");
+    } else {
+      const bool first = k == 0 || pieces[k - 1].framework != piece.framework;
+      if (first) {
+        parts.emplace_back("\"tasks\":[");
+      } else if (!piece.out.empty() && parts.back() != "\"tasks\":[") {
+        parts.emplace_back(",");
+      }
+      prepared[piece.framework].used.add(piece.used);
+    }
+    if (!piece.out.empty()) parts.push_back(std::move(piece.out));
+  }
   return prepared;
 }
 

@@ -110,6 +110,11 @@ class Out {
     comma_ = true;
   }
   // Already-rendered JSON as one value.
+  // Text continuing what was written last, appended as it is (no separator).
+  void continued(std::string_view json) {
+    s_.append(json);
+    comma_ = true;
+  }
   void raw(std::string_view json) {
     sep();
     s_.append(json);

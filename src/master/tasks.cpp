@@ -146,11 +146,8 @@ void Master::removeTask(FrameworkState& framework, const std::string& task_id,
     }
   }
   if (to_completed) {
-    framework.completed_tasks.push_back(std::move(*task));
-    while (framework.completed_tasks.size() >
-           static_cast<size_t>(flags_.max_completed_tasks_per_framework)) {
-      framework.completed_tasks.pop_front();
-    }
+    framework.addCompleted(std::move(*task),
+                           static_cast<size_t>(std::max<int64_t>(flags_.max_completed_tasks_per_framework, 0)));
   }
 }
 

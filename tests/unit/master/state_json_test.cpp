@@ -546,6 +546,18 @@ TEST(StateJsonTest, SameAsPreviousRenderer) {
 
 // Ensures the resource maps match keel::Resources' rendering, including the cases the fast
 // sums must hand to the general path (identities, legacy roles, invalid resources).
+// A master with no frameworks and no agents yet (as right after it starts).
+TEST(StateJsonTest, EmptyModel) {
+  Model m;
+  m.info.set_id("master-id");
+  std::string ours;
+  renderState(m.view(), &ours);
+  EXPECT_EQ(firstDifference(withoutBuildDate(ours), withoutBuildDate(refState(m.view()))), "");
+  std::string frameworks;
+  renderFrameworks(m.view(), &frameworks);
+  EXPECT_TRUE(parseJson(frameworks));
+}
+
 TEST(StateJsonTest, ResourceMapsLikeResources) {
   using List = std::vector<mesos::Resource>;
   mesos::Resource legacy = scalar("foo", 1);
@@ -619,22 +631,19 @@ TEST(StateJsonTest, SubsetDocuments) {
   EXPECT_EQ(t->find("tasks")->asArray().size(), 14u);  // 2 × (6 tasks + 1 completed)
 }
 
-// Not a test: times both renderers on a bench-sized model and checks they agree there too.
-// Run with --gtest_also_run_disabled_tests; KEEL_STATE_AGENTS and KEEL_STATE_TASKS size it.
-TEST(StateJsonTest, DISABLED_RenderTimes) {
-  auto env = [](const char* name, int fallback) {
-    const char* v = std::getenv(name);
-    return v ? std::atoi(v) : fallback;
-  };
-  const int agents = env("KEEL_STATE_AGENTS", 10000);
-  const int per_agent = env("KEEL_STATE_TASKS", 10);
-  const int completed_per_agent = env("KEEL_STATE_COMPLETED", 0);
-  Model m;
+// A bench-shaped model: `agents` agents with `per_agent` running and `completed_per_agent`
+// finished tasks each, spread round-robin over `frameworks` frameworks.
+void fillBench(Model& m, int agents, int per_agent, int completed_per_agent, int frameworks) {
   m.info.set_id("master-id");
-  auto fw = std::make_unique<FrameworkState>();
-  fw->info.mutable_id()->set_value("fw");
-  fw->info.set_name("bench");
-  fw->info.set_role("*");
+  std::vector<std::unique_ptr<FrameworkState>> fws;
+  for (int f = 0; f < frameworks; ++f) {
+    auto fw = std::make_unique<FrameworkState>();
+    fw->info.mutable_id()->set_value("fw-" + std::to_string(f));
+    fw->info.set_name("bench");
+    fw->info.set_role("*");
+    fws.push_back(std::move(fw));
+  }
+  int n = 0;
   for (int a = 0; a < agents; ++a) {
     auto agent = std::make_unique<AgentState>();
     const std::string aid = "agent-S" + std::to_string(a);
@@ -646,20 +655,65 @@ TEST(StateJsonTest, DISABLED_RenderTimes) {
     agent->total += scalar("disk", 100000);
     agent->total += ranges("ports", {{31000, 32000}});
     for (int t = 0; t < per_agent; ++t) {
+      FrameworkState& fw = *fws[n++ % frameworks];
+      const std::string fid = fw.info.id().value();
       const std::string tid = "task-" + std::to_string(a) + "-" + std::to_string(t);
       auto task = std::make_unique<mesos::Task>(makeTask(
-          tid, "fw", aid, mesos::TASK_RUNNING, {scalar("cpus", 0.1, "*"), scalar("mem", 32, "*")}));
-      agent->tasks["fw"][tid] = task.get();
-      fw->tasks[tid] = std::move(task);
+          tid, fid, aid, mesos::TASK_RUNNING, {scalar("cpus", 0.1, "*"), scalar("mem", 32, "*")}));
+      agent->tasks[fid][tid] = task.get();
+      fw.tasks[tid] = std::move(task);
     }
     for (int t = 0; t < completed_per_agent; ++t) {
-      fw->completed_tasks.push_back(makeTask("done-" + std::to_string(a) + "-" + std::to_string(t),
-                                             "fw", aid, mesos::TASK_FINISHED,
-                                             {scalar("cpus", 0.1, "*"), scalar("mem", 32, "*")}));
+      FrameworkState& fw = *fws[n++ % frameworks];
+      fw.addCompleted(makeTask("done-" + std::to_string(a) + "-" + std::to_string(t),
+                               fw.info.id().value(), aid, mesos::TASK_FINISHED,
+                               {scalar("cpus", 0.1, "*"), scalar("mem", 32, "*")}),
+                      1u << 30);
     }
     m.agents[aid] = std::move(agent);
   }
-  m.frameworks["fw"] = std::move(fw);
+  for (auto& fw : fws) {
+    const std::string fid = fw->info.id().value();
+    m.frameworks[fid] = std::move(fw);
+  }
+}
+
+// Enough tasks for the frameworks' lists to be cut into pieces rendered by several threads:
+// still the same document as the previous renderer's.
+TEST(StateJsonTest, ManyTasksRenderedInPiecesSameAsPreviousRenderer) {
+  Model m;
+  fillBench(m, 2500, 10, 4, 2);  // 35,000 tasks; each framework's live ones in two pieces
+  const std::string reference = withoutBuildDate(refState(m.view()));
+  std::string ours;
+  renderState(m.view(), &ours);
+  EXPECT_EQ(firstDifference(withoutBuildDate(ours), reference), "");
+  // Again, the completed tasks now from their kept JSON.
+  for (const auto& [id, f] : m.frameworks) {
+    ASSERT_EQ(f->completed_json.size(), f->completed_tasks.size());
+    EXPECT_FALSE(f->completed_json.front().empty());
+  }
+  ours.clear();
+  renderState(m.view(), &ours);
+  EXPECT_EQ(firstDifference(withoutBuildDate(ours), reference), "");
+  std::string frameworks;
+  renderFrameworks(m.view(), &frameworks);
+  EXPECT_TRUE(parseJson(frameworks));
+  EXPECT_NE(frameworks.find("\"id\":\"task-2499-9\""), std::string::npos);
+}
+
+// Not a test: times both renderers on a bench-sized model and checks they agree there too.
+// Run with --gtest_also_run_disabled_tests; KEEL_STATE_AGENTS, KEEL_STATE_TASKS,
+// KEEL_STATE_COMPLETED and KEEL_STATE_FRAMEWORKS size it.
+TEST(StateJsonTest, DISABLED_RenderTimes) {
+  auto env = [](const char* name, int fallback) {
+    const char* v = std::getenv(name);
+    return v ? std::atoi(v) : fallback;
+  };
+  const int agents = env("KEEL_STATE_AGENTS", 10000);
+  const int per_agent = env("KEEL_STATE_TASKS", 10);
+  const int completed_per_agent = env("KEEL_STATE_COMPLETED", 0);
+  Model m;
+  fillBench(m, agents, per_agent, completed_per_agent, env("KEEL_STATE_FRAMEWORKS", 1));
   using Clock = std::chrono::steady_clock;
   const bool skip_reference = std::getenv("KEEL_STATE_NO_REFERENCE") != nullptr;
   auto t0 = Clock::now();
