@@ -606,7 +606,7 @@ std::string_view reasonPhrase(int status) {
   return reason;
 }
 
-void appendResponse(const HttpResponse& response, bool keep_alive, std::string* out) {
+void appendResponseHead(const HttpResponse& response, bool keep_alive, std::string* out) {
   char digits[24];
   *out += "HTTP/1.1 ";
   auto [status_end, ec1] = std::to_chars(digits, digits + sizeof digits, response.status);
@@ -633,6 +633,10 @@ void appendResponse(const HttpResponse& response, bool keep_alive, std::string* 
     *out += "Connection: close\r\n";
   }
   *out += "\r\n";
+}
+
+void appendResponse(const HttpResponse& response, bool keep_alive, std::string* out) {
+  appendResponseHead(response, keep_alive, out);
   *out += response.body;
 }
 

@@ -137,6 +137,8 @@ std::string_view reasonPhrase(int status);
 // headers, Content-Length, `Connection: close` if !keep_alive, then the body.
 std::string encodeResponse(const HttpResponse& response, bool keep_alive);
 // The same bytes, appended to *out.
+// The status line and headers only (the body is to follow them as it is).
+void appendResponseHead(const HttpResponse& response, bool keep_alive, std::string* out);
 void appendResponse(const HttpResponse& response, bool keep_alive, std::string* out);
 
 }  // namespace keel::wire

@@ -1,4 +1,5 @@
 #include "wire/tcp_transport.hpp"
+#include "wire/write_queue.hpp"
 
 #include <glog/logging.h>
 
@@ -112,8 +113,7 @@ struct ServerConnection : std::enable_shared_from_this<ServerConnection> {
   std::string peer;
   std::array<char, 16 * 1024> read_buffer{};
   std::deque<ParsedRequest> pending;
-  std::string out;        // responses waiting to be written
-  std::string in_flight;  // the bytes of the write in progress
+  WriteQueue out;  // responses waiting to be written, and the write in progress
   std::uint64_t header_timer_generation = 0;
   bool header_timer_armed = false;
   bool reading = false;
@@ -188,7 +188,7 @@ struct ServerConnection : std::enable_shared_from_this<ServerConnection> {
     }
     if (parser.takeContinue() && pending.empty() && !busy && !closing) {
       // Only when nothing is owed before it: answers go out in request order.
-      out += "HTTP/1.1 100 Continue\r\n\r\n";
+      out.buffer() += "HTTP/1.1 100 Continue\r\n\r\n";
       flush();
     }
     updateHeaderTimer();
@@ -258,9 +258,12 @@ struct ServerConnection : std::enable_shared_from_this<ServerConnection> {
     }
     busy = false;
     if (response.status == 202 && keep_alive && response.body.empty() && response.headers.empty()) {
-      out += kAcceptedResponse;  // the answer to nearly every message, ready made
+      out.buffer() += kAcceptedResponse;  // the answer to nearly every message, ready made
+    } else if (response.body.size() >= WriteQueue::kOwnBufferBytes) {
+      appendResponseHead(response, keep_alive, &out.buffer());
+      out.appendOwned(std::move(response.body));
     } else {
-      appendResponse(response, keep_alive, &out);
+      appendResponse(response, keep_alive, &out.buffer());
     }
     if (!keep_alive) {
       closing = true;
@@ -284,10 +287,7 @@ struct ServerConnection : std::enable_shared_from_this<ServerConnection> {
       return;
     }
     writing = true;
-    // The two buffers trade places and keep their capacity.
-    std::swap(in_flight, out);
-    out.clear();
-    asio::async_write(socket, asio::buffer(in_flight),
+    asio::async_write(socket, out.start(),
                       [self = shared_from_this()](error_code ec, std::size_t) {
                         self->writing = false;
                         if (ec) {
@@ -297,7 +297,7 @@ struct ServerConnection : std::enable_shared_from_this<ServerConnection> {
                           self->close();
                           return;
                         }
-                        releaseBuffer(self->in_flight);
+                        self->out.finished();
                         self->flush();
                       });
   }
