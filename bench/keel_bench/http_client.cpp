@@ -99,14 +99,21 @@ Result<std::string> HttpClient::get(const std::string& path) {
     close();
     return Status::error("response without Content-Length");
   }
-  while (buffer_.size() < header_end + 4 + length) {
-    if (!readMore()) {
+  // The body goes straight into a string of its final size (a /state body is 100+ MB:
+  // growing and copying it would be the client's time, not the master's).
+  std::string body;
+  const size_t have = std::min(length, buffer_.size() - (header_end + 4));
+  body.resize(length);
+  std::memcpy(body.data(), buffer_.data() + header_end + 4, have);
+  buffer_.erase(0, header_end + 4 + have);
+  for (size_t got = have; got < length;) {
+    ssize_t n = ::recv(fd_, body.data() + got, length - got, 0);
+    if (n <= 0) {
       close();
       return Status::error("body cut short (closed or timed out)");
     }
+    got += static_cast<size_t>(n);
   }
-  std::string body = buffer_.substr(header_end + 4, length);
-  buffer_.erase(0, header_end + 4 + length);
   if (status != 200) return Status::error("HTTP " + std::to_string(status));
   return body;
 }
