@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential g++ cmake ninja-build ccache pkg-config git
   protobuf-compiler libprotobuf-dev
   libboost-dev libboost-system-dev
-  libgoogle-glog-dev libgflags-dev libssl-dev
+  libgoogle-glog-dev libgflags-dev libssl-dev zlib1g-dev libunwind-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   procps iproute2 curl ca-certificates python3
 )
