@@ -19,6 +19,9 @@ class HttpClient {
 
   // GET `path`; the body of a 200 answer, or the error (connection, timeout, status).
   Result<std::string> get(const std::string& path);
+  // The same into `body`, whose memory is reused from one call to the next (a client
+  // polling a 160 MB /state keeps its buffer, as a browser or a tool would).
+  Status getInto(const std::string& path, std::string* body);
 
  private:
   Status connect();

@@ -199,12 +199,14 @@ ScenarioResult runState(const Options& o) {
   size_t state_bytes = 0;
   {
     HttpClient client(address, remaining());
+    std::string body;
     for (int i = 0; i < o.state_requests; ++i) {
       const auto t0 = Clock::now();
-      auto body = client.get("/master/state");
-      if (!body) return failed(r, "GET /master/state: " + body.message());
+      if (Status s = client.getInto("/master/state", &body); !s.isOk()) {
+        return failed(r, "GET /master/state: " + s.message());
+      }
       state_ms.push_back(msBetween(t0, Clock::now()));
-      state_bytes = body->size();
+      state_bytes = body.size();
     }
   }
 
@@ -217,9 +219,9 @@ ScenarioResult runState(const Options& o) {
   for (int c = 0; c < o.clients; ++c) {
     pollers.emplace_back([&, poll_timeout] {
       HttpClient client(address, poll_timeout);
+      std::string body;
       while (!stop.load() && Clock::now() < bench.deadline()) {
-        auto body = client.get("/master/state");
-        if (body) {
+        if (client.getInto("/master/state", &body).isOk()) {
           polls++;
         } else {
           poll_errors++;
