@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/malloc_tuning.hpp"
 #include "runtime/clock.hpp"
 #include "scenarios.hpp"
 
@@ -63,6 +64,7 @@ bool parseInt(const std::string& v, int* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  keel::tuneMallocForDaemon();
   Options o;
   std::vector<std::string> scenarios;
   std::string json;

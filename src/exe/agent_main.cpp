@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "common/malloc_tuning.hpp"
 #include "agent/agent.hpp"
 #include "agent/process_launcher.hpp"
 #include "common/agent_flags.hpp"
@@ -76,6 +77,7 @@ auto onLoop(keel::runtime::EventLoop& loop, F fn) -> decltype(fn()) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  keel::tuneMallocForDaemon();
   keel::FlagSet set;
   auto flags = keel::loadAgentFlags(argc, argv, environ, &set);
   if (!flags) {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/malloc_tuning.hpp"
 #include "agent/agent.hpp"
 #include "agent/process_launcher.hpp"
 #include "common/agent_flags.hpp"
@@ -46,6 +47,7 @@ std::vector<const char*> argvOf(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  keel::tuneMallocForDaemon();
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
   const auto started = std::chrono::steady_clock::now();

@@ -6,6 +6,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <iostream>
 
+#include "common/malloc_tuning.hpp"
 #include "authentication/credentials.hpp"
 #include "common/master_flags.hpp"
 #include "master/master.hpp"
@@ -15,6 +16,7 @@
 extern char** environ;
 
 int main(int argc, char** argv) {
+  keel::tuneMallocForDaemon();
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
 

@@ -1,0 +1,13 @@
+#pragma once
+
+namespace keel {
+
+// Tunes glibc's allocator for a long-lived daemon holding a large model (a master with
+// hundreds of thousands of tasks): heaps grow, and shrink back, in steps of 64 MiB rather
+// than a page at a time. With the defaults, a master thread re-registering 40,000 agents
+// spent about a fifth of its time in mprotect() growing and trimming its heap
+// (docs/benchmarks.md, reregister). Does nothing when the operator tunes malloc through
+// GLIBC_TUNABLES themselves.
+void tuneMallocForDaemon();
+
+}  // namespace keel
