@@ -118,8 +118,22 @@ void Harness::stopMaster() {
 
 Result<wire::Pid> Harness::restartMaster() {
   if (!inProcess()) return Status::error("the master is not in this process");
-  stopMaster();
-  if (Status s = startMaster(); !s.isOk()) return s;
+  // The old master is torn down on its thread as in stopMaster(), but that thread ends only
+  // once the new master's has started: glibc gives a new thread the heap arena of a thread
+  // that ended, and the new master would allocate from the old one's freed, fragmented
+  // heap, while a restarted master process starts with a fresh one.
+  std::unique_ptr<runtime::EventLoop> old_loop = std::move(master_loop_);
+  std::unique_ptr<wire::TcpTransport> old_transport = std::move(master_transport_);
+  onLoop(*old_loop, [&] {
+    old_transport->shutdown();
+    master_.reset();
+  });
+  Status started = startMaster();
+  old_loop->stop();
+  old_loop->join();
+  old_transport.reset();
+  old_loop.reset();
+  if (!started.isOk()) return started;
   return master_pid_;
 }
 
