@@ -470,6 +470,20 @@ void Resources::subtractNormalized(const Resource& that) {
 }
 
 Resources& Resources::operator+=(const Resource& that) {
+  // The common case when summing tasks' resources: a valid scalar without legacy role
+  // fields that merges into an entry held already needs no normalised copy (normalising
+  // would only round the value, which the fixed-point sum does anyway).
+  if (that.type() == Value::SCALAR && that.has_scalar() && !that.has_role() &&
+      !that.has_reservation() && !exclusiveDisk(that) && toFixed(that.scalar().value()) > 0 &&
+      validate(that).isOk()) {
+    for (auto& mine : resources_) {
+      if (sameIdentity(mine, that)) {
+        mine.mutable_scalar()->set_value(
+            fromFixed(toFixed(mine.scalar().value()) + toFixed(that.scalar().value())));
+        return *this;
+      }
+    }
+  }
   if (auto n = normalize(that)) {
     addNormalized(*n);
   }

@@ -237,7 +237,8 @@ void Master::reregisterAgent(const wire::Pid& from,
       if (f == nullptr) continue;
       a.executors[f->id()][ei.executor_id().value()] = ei;
       f->executors[id][ei.executor_id().value()] = ei;
-      used[f->id()] += Resources(ei.resources());
+      Resources& sum = used[f->id()];
+      for (const auto& r : ei.resources()) sum += r;
     }
     for (auto& t : *msg.mutable_tasks()) {
       const std::string fid = t.framework_id().value();
@@ -248,19 +249,21 @@ void Master::reregisterAgent(const wire::Pid& from,
         continue;
       }
       FrameworkState* f = lookupFramework(fid);
-      if (f == nullptr || f->tasks.count(t.task_id().value())) continue;
-      if (f->unreachable_tasks.erase(t.task_id().value()) > 0) {
+      if (f == nullptr) continue;
+      // One search of the framework's tasks: the slot is taken here and filled below.
+      auto [slot, fresh_task] = f->tasks.try_emplace(t.task_id().value());
+      if (!fresh_task) continue;
+      if (!f->unreachable_tasks.empty() && f->unreachable_tasks.erase(t.task_id().value()) > 0) {
         std::erase(f->unreachable_order, t.task_id().value());
       }
       if (!isTerminalState(t.state())) {
-        used[fid] += Resources(t.resources());
+        Resources& sum = used[fid];
+        for (const auto& r : t.resources()) sum += r;
       }
       // The message is ours: its tasks move into the model instead of being copied.
-      auto task = std::make_unique<mesos::Task>(std::move(t));
-      const std::string& tid = task->task_id().value();
-      a.tasks[fid][tid] = task.get();
-      mesos::Task& ref = *task;
-      f->tasks[tid] = std::move(task);
+      slot->second = std::make_unique<mesos::Task>(std::move(t));
+      mesos::Task& ref = *slot->second;
+      a.tasks[fid][slot->first] = &ref;
       if (was_unreachable && f->connected) {
         mesos::TaskStatus status;
         *status.mutable_task_id() = ref.task_id();

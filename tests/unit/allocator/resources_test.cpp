@@ -229,5 +229,41 @@ TEST(ResourcesTest, ManyAddsStayMerged) {
   EXPECT_EQ(total.cpus(), 40000.0);
 }
 
+// Adding one resource at a time gives what adding them as a whole does, for the shapes a
+// scalar can merge without a normalised copy (plain, allocated to a role, reserved, with
+// more than three decimals) and those that cannot (legacy role, empty, invalid, new names).
+TEST(ResourcesTest, AddingOneAtATimeLikeAsAWhole) {
+  std::vector<mesos::Resource> list;
+  list.push_back(scalar("cpus", 1.5));
+  list.push_back(scalar("cpus", 0.1234));
+  list.push_back(scalar("mem", 32));
+  mesos::Resource allocated = scalar("cpus", 0.25);
+  allocated.mutable_allocation_info()->set_role("web");
+  list.push_back(allocated);
+  list.push_back(allocated);
+  mesos::Resource reserved = scalar("mem", 64);
+  auto* reservation = reserved.add_reservations();
+  reservation->set_type(mesos::Resource::ReservationInfo::STATIC);
+  reservation->set_role("web");
+  list.push_back(reserved);
+  list.push_back(reserved);
+  mesos::Resource legacy = scalar("cpus", 2);
+  legacy.set_role("web");
+  list.push_back(legacy);
+  list.push_back(legacy);
+  list.push_back(scalar("cpus", 0.0001));  // rounds to nothing
+  list.push_back(scalar("cpus", -1));      // invalid
+  list.push_back(scalar("gpus", 1));
+  list.push_back(scalar("cpus", 1e-3));
+
+  Resources one_by_one;
+  for (const auto& r : list) one_by_one += r;
+  Resources whole;
+  for (const auto& r : list) whole += Resources(r);
+  EXPECT_EQ(one_by_one, whole);
+  EXPECT_EQ(one_by_one.proto().size(), 6);  // cpus, mem, cpus(web alloc), mem(web), cpus(web), gpus
+  EXPECT_EQ(one_by_one.scalar("gpus"), 1.0);
+}
+
 }  // namespace
 }  // namespace keel
