@@ -7,10 +7,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <glog/logging.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <string>
+#include <string_view>
 
+#include "agent/executor_fork_server.hpp"
 #include "agent/process_launcher.hpp"
 
 namespace keel::agent {
@@ -21,6 +26,8 @@ namespace {
 // keeps executor-exit handling prompt without a SIGCHLD handler that would reap
 // children belonging to other components of the process.
 constexpr auto kReapInterval = std::chrono::milliseconds(100);
+// The built-in executor's file name: the one the fork server can start.
+constexpr std::string_view kBuiltInExecutor = "keel-executor";
 
 std::string findExecutable(const std::string& path, const std::map<std::string, std::string>& env) {
   if (path.find('/') != std::string::npos) {
@@ -66,7 +73,11 @@ std::string errnoMessage(const std::string& what, int error) {
 
 }  // namespace
 
-PosixProcessLauncher::PosixProcessLauncher() {
+PosixProcessLauncher::PosixProcessLauncher()
+    : use_fork_server_([] {
+        const char* v = std::getenv("KEEL_EXECUTOR_FORK_SERVER");
+        return v == nullptr || std::string(v) != "0";
+      }()) {
   launch_thread_ = std::thread([this] { launchLoop(); });
   reap_thread_ = std::thread([this] { reapLoop(); });
 }
@@ -181,9 +192,34 @@ void PosixProcessLauncher::launchLoop() {
     auto [spec, done] = std::move(launches_.front());
     launches_.pop_front();
     lock.unlock();
-    done(spawn(spec));
+    done(start(spec));
     lock.lock();
   }
+}
+
+Result<pid_t> PosixProcessLauncher::start(const LaunchSpec& spec) {
+  const size_t slash = spec.path.rfind('/');
+  const bool built_in =
+      spec.path.compare(slash == std::string::npos ? 0 : slash + 1, std::string::npos,
+                        kBuiltInExecutor) == 0;
+  if (use_fork_server_ && built_in) {
+    if (!fork_server_ && !fork_server_failed_) {
+      auto server = ExecutorForkServer::start(spec.path);
+      if (server.isOk()) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        fork_server_ = std::move(*server);
+      } else {
+        fork_server_failed_ = true;
+        LOG(WARNING) << server.message() << "; executors will be spawned";
+      }
+    }
+    if (fork_server_ && fork_server_->serves(spec)) {
+      auto pid = fork_server_->launch(spec);
+      if (pid.isOk()) return pid;
+      VLOG(1) << pid.message() << "; spawning it instead";
+    }
+  }
+  return spawn(spec);
 }
 
 void PosixProcessLauncher::reapLoop() {
@@ -192,6 +228,20 @@ void PosixProcessLauncher::reapLoop() {
     std::vector<std::pair<ExitDone, int>> exited;
     for (auto it = watched_.begin(); it != watched_.end();) {
       int status = 0;
+      if (fork_server_) {
+        // A child of the fork server: its status comes from the server (or, if the server
+        // died first, the process is watched like any non-child).
+        auto child = fork_server_->poll(it->first, &status);
+        if (child == ExecutorForkServer::Child::kRunning) {
+          ++it;
+          continue;
+        }
+        if (child == ExecutorForkServer::Child::kExited) {
+          exited.emplace_back(std::move(it->second), status);
+          it = watched_.erase(it);
+          continue;
+        }
+      }
       pid_t rc = ::waitpid(it->first, &status, WNOHANG);
       if (rc == 0 || (rc < 0 && errno == EINTR)) {
         ++it;

@@ -6,6 +6,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -54,6 +55,12 @@ class ProcessLauncher {
 // process is ever reaped by accident, and watched non-children through /proc/<pid>/stat
 // (every 100 ms; a recycled pid would look alive). Executors are their own sessions, so
 // they outlive the launcher and the agent process. Thread-safe.
+class ExecutorForkServer;
+
+// The built-in executor (`keel-executor`, found by its file name) is started through its
+// fork server (agent/executor_fork_server.hpp) unless the agent's environment has
+// KEEL_EXECUTOR_FORK_SERVER=0; anything else, or when the server cannot serve, is
+// spawned.
 class PosixProcessLauncher final : public ProcessLauncher {
  public:
   PosixProcessLauncher();
@@ -70,6 +77,7 @@ class PosixProcessLauncher final : public ProcessLauncher {
  private:
   void launchLoop();
   void reapLoop();
+  Result<pid_t> start(const LaunchSpec& spec);  // on the launch thread
 
   std::mutex mutex_;
   std::condition_variable launch_cv_;
@@ -77,6 +85,9 @@ class PosixProcessLauncher final : public ProcessLauncher {
   bool stopping_ = false;
   std::deque<std::pair<LaunchSpec, LaunchDone>> launches_;
   std::map<pid_t, ExitDone> watched_;
+  const bool use_fork_server_;
+  bool fork_server_failed_ = false;                 // launch thread only
+  std::unique_ptr<ExecutorForkServer> fork_server_;  // set once, under mutex_
   std::thread launch_thread_;
   std::thread reap_thread_;
 };

@@ -23,6 +23,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -33,7 +34,9 @@
 
 #include <mesos/executor.hpp>
 
+#include "agent/fork_server_protocol.hpp"
 #include "exe/default_executor.hpp"
+#include "exe/fork_server.hpp"
 #include "exe/task_command.hpp"
 #include "executor/task_group_executor.hpp"
 
@@ -310,7 +313,8 @@ class ModeSwitch final : public mesos::Executor, public keel::exec::TaskGroupExe
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// The command (or DEFAULT) executor itself; also what each child of the fork server runs.
+static int executorMain(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help") {
@@ -330,4 +334,11 @@ int main(int argc, char** argv) {
   mesos::MesosExecutorDriver driver(&executor);
   mesos::Status status = driver.run();
   return status == mesos::DRIVER_STOPPED ? 0 : 1;
+}
+
+int main(int argc, char** argv) {
+  if (argc == 2 && std::strcmp(argv[1], keel::agent::fork_server::kFlag) == 0) {
+    return keel::exe::runForkServer(keel::agent::fork_server::kSocketFd, executorMain);
+  }
+  return executorMain(argc, argv);
 }

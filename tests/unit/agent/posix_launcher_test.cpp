@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,6 +13,7 @@
 #include <fstream>
 #include <future>
 #include <sstream>
+#include <thread>
 
 #include "agent/process_launcher.hpp"
 
@@ -96,6 +101,119 @@ TEST_F(PosixLauncherTest, MissingExecutableIsAnError) {
   spec.argv = {"keel-executor"};
   auto result = PosixProcessLauncher::spawn(spec);
   EXPECT_FALSE(result.isOk());
+}
+
+// A TCP port on loopback that accepts connections and never answers: an executor pointed
+// at it waits for its agent, alive, until it is killed.
+class SilentAgent {
+ public:
+  SilentAgent() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(fd_, 16) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ADD_FAILURE() << "cannot listen on loopback";
+    }
+    port_ = ntohs(addr.sin_port);
+  }
+  ~SilentAgent() { ::close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+std::string readProc(pid_t pid, const std::string& what) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/" + what);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST_F(PosixLauncherTest, BuiltInExecutorStartsThroughTheForkServer) {
+  // Ensures keel-executor is started by its fork server rather than as our child, in its
+  // own session, directory and environment (nothing of ours), showing its own command
+  // line, and that its exit status still reaches watch().
+  SilentAgent agent;
+  PosixProcessLauncher launcher;
+  LaunchSpec spec;
+  spec.path = std::string(KEEL_BIN_DIR) + "/keel-executor";
+  spec.argv = {"keel-executor", "--launcher_dir=" + std::string(KEEL_BIN_DIR)};
+  spec.env = {{"MESOS_SLAVE_PID", "slave(1)@127.0.0.1:" + std::to_string(agent.port())},
+              {"MESOS_SLAVE_ID", "agent-1"},
+              {"MESOS_FRAMEWORK_ID", "framework-1"},
+              {"MESOS_EXECUTOR_ID", "executor-1"},
+              {"MESOS_DIRECTORY", dir_},
+              {"MESOS_CHECKPOINT", "0"},
+              {"MARKER", "fork-server-test"}};
+  spec.working_dir = dir_;
+  spec.stdout_path = dir_ + "/stdout";
+  spec.stderr_path = dir_ + "/stderr";
+  std::promise<Result<pid_t>> launched;
+  launcher.launch(spec, [&](Result<pid_t> r) { launched.set_value(std::move(r)); });
+  auto future = launched.get_future();
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  Result<pid_t> pid = future.get();
+  ASSERT_TRUE(pid.isOk()) << pid.message();
+
+  int ignored = 0;
+  EXPECT_EQ(::waitpid(*pid, &ignored, WNOHANG), -1);  // not our child
+  EXPECT_EQ(errno, ECHILD);
+  EXPECT_EQ(::getsid(*pid), *pid);
+  EXPECT_EQ(std::filesystem::read_symlink("/proc/" + std::to_string(*pid) + "/cwd"),
+            std::filesystem::canonical(dir_));
+  unsigned int map_size = 0;  // whether this kernel lets a process describe its own memory
+  if (::prctl(PR_SET_MM, PR_SET_MM_MAP_SIZE, &map_size, 0, 0) == 0) {
+    const std::string environ = readProc(*pid, "environ");
+    EXPECT_NE(environ.find("MARKER=fork-server-test"), std::string::npos);
+    EXPECT_EQ(environ.find("PATH="), std::string::npos);  // only what the spec gives
+    EXPECT_EQ(readProc(*pid, "cmdline"),
+              std::string("keel-executor") + '\0' + "--launcher_dir=" + KEEL_BIN_DIR + '\0');
+  }
+
+  std::promise<int> exited;
+  launcher.watch(*pid, [&](int status) { exited.set_value(status); });
+  EXPECT_TRUE(launcher.killGroup(*pid, SIGKILL).isOk());
+  auto status = exited.get_future();
+  ASSERT_EQ(status.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  int raw = status.get();
+  ASSERT_TRUE(WIFSIGNALED(raw)) << raw;
+  EXPECT_EQ(WTERMSIG(raw), SIGKILL);
+}
+
+TEST_F(PosixLauncherTest, ForkServerReportsWhatCannotStart) {
+  // Ensures a built-in executor whose working directory is missing fails to launch with
+  // the reason, as a spawn would, and that an exit code reaches watch().
+  PosixProcessLauncher launcher;
+  LaunchSpec spec;
+  spec.path = std::string(KEEL_BIN_DIR) + "/keel-executor";
+  spec.argv = {"keel-executor", "--help"};
+  spec.working_dir = dir_ + "/missing";
+  auto launch = [&](const LaunchSpec& s) {
+    std::promise<Result<pid_t>> launched;
+    launcher.launch(s, [&](Result<pid_t> r) { launched.set_value(std::move(r)); });
+    auto future = launched.get_future();
+    EXPECT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    return future.get();
+  };
+  Result<pid_t> failed = launch(spec);
+  EXPECT_FALSE(failed.isOk());
+  spec.working_dir = dir_;
+  spec.stdout_path = dir_ + "/stdout";
+  Result<pid_t> pid = launch(spec);
+  ASSERT_TRUE(pid.isOk()) << pid.message();
+  std::promise<int> exited;
+  launcher.watch(*pid, [&](int status) { exited.set_value(status); });
+  auto status = exited.get_future();
+  ASSERT_EQ(status.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  int raw = status.get();
+  ASSERT_TRUE(WIFEXITED(raw)) << raw;
+  EXPECT_EQ(WEXITSTATUS(raw), 0);
+  EXPECT_NE(read("stdout").find("Usage: keel-executor"), std::string::npos);
 }
 
 }  // namespace
