@@ -5,12 +5,131 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstring>
 #include <map>
+#include <optional>
+#include <set>
 #include <vector>
 
 extern char** environ;
 
 namespace keel {
+
+namespace {
+
+// Words of a shell command that the shell would run as they are: plain words of letters,
+// digits and - _ . / : , + @ % ^ = separated by blanks, the first neither a shell builtin
+// or reserved word nor an assignment. Nullopt for anything else (quotes, expansions, globs,
+// operators, comments, redirections, several commands).
+std::optional<std::vector<std::string>> plainWords(const std::string& value) {
+  static const std::set<std::string, std::less<>> kShellWords = {
+      ".",      ":",       "[",        "alias",   "bg",     "break",    "case",   "cd",
+      "chdir",  "command", "continue", "do",      "done",   "echo",     "elif",   "else",
+      "esac",   "eval",    "exec",     "exit",    "export", "false",    "fc",     "fg",
+      "fi",     "for",     "function", "getopts", "hash",   "if",       "in",     "jobs",
+      "kill",   "local",   "printf",   "pwd",     "read",   "readonly", "return", "select",
+      "set",    "shift",   "test",     "then",    "times",  "trap",     "true",   "type",
+      "ulimit", "umask",   "unalias",  "unset",   "until",  "wait",     "while"};
+  std::vector<std::string> words;
+  std::string word;
+  for (char c : value) {
+    if (c == ' ' || c == '\t') {
+      if (!word.empty()) words.push_back(std::move(word));
+      word.clear();
+    } else if (std::isalnum(static_cast<unsigned char>(c)) ||
+               std::strchr("-_./:,+@%^=", c) != nullptr) {
+      word.push_back(c);
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!word.empty()) words.push_back(std::move(word));
+  if (words.empty() || kShellWords.count(words[0]) || words[0].find('=') != std::string::npos) {
+    return std::nullopt;
+  }
+  return words;
+}
+
+// Whether the shell can hold a variable of this name (it drops the others).
+bool shellName(const std::string& name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
+// Where the shell would find `command` on `path` (an executable regular file); empty if
+// nowhere, and the shell is left to say so.
+std::string findOnPath(const std::string& command, const std::string& path) {
+  if (command.find('/') != std::string::npos) return command;
+  size_t start = 0;
+  for (;;) {
+    const size_t end = path.find(':', start);
+    const std::string dir = path.substr(start, end == std::string::npos ? end : end - start);
+    const std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + command;
+    struct stat st;
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        ::access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+    if (end == std::string::npos) return std::string();
+    start = end + 1;
+  }
+}
+
+// The environment as the shell hands it to a command: the names it cannot hold dropped,
+// and PWD the working directory unless it already names it.
+void asTheShellPasses(std::map<std::string, std::string>* env) {
+  std::erase_if(*env, [](const auto& entry) { return !shellName(entry.first); });
+  auto pwd = env->find("PWD");
+  struct stat here;
+  struct stat named;
+  if (pwd != env->end() && !pwd->second.empty() && pwd->second[0] == '/' &&
+      ::stat(".", &here) == 0 && ::stat(pwd->second.c_str(), &named) == 0 &&
+      here.st_dev == named.st_dev && here.st_ino == named.st_ino) {
+    return;
+  }
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof cwd) != nullptr) (*env)["PWD"] = cwd;
+}
+
+// posix_spawn(p) as the leader of a new session with an empty signal mask; the pid, or -1
+// with the error in `rc`.
+pid_t spawn(const std::string& path, std::vector<std::string> args,
+            const std::map<std::string, std::string>& env, bool search, int* rc) {
+  std::vector<std::string> env_strings;
+  for (const auto& [k, v] : env) {
+    env_strings.push_back(k + "=" + v);
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) {
+    argv.push_back(a.data());
+  }
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (auto& s : env_strings) {
+    envp.push_back(s.data());
+  }
+  envp.push_back(nullptr);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t empty;
+  sigemptyset(&empty);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK);
+  pid_t pid = -1;
+  *rc = search ? ::posix_spawnp(&pid, path.c_str(), nullptr, &attr, argv.data(), envp.data())
+               : ::posix_spawn(&pid, path.c_str(), nullptr, &attr, argv.data(), envp.data());
+  posix_spawnattr_destroy(&attr);
+  return *rc == 0 ? pid : -1;
+}
+
+}  // namespace
 
 pid_t spawnTaskCommand(const mesos::TaskInfo& task, bool with_task_id, std::string* error) {
   const mesos::CommandInfo& command = task.command();
@@ -48,33 +167,28 @@ pid_t spawnTaskCommand(const mesos::TaskInfo& task, bool with_task_id, std::stri
       env[variable.name()] = variable.value();
     }
   }
-  std::vector<std::string> env_strings;
-  for (const auto& [k, v] : env) {
-    env_strings.push_back(k + "=" + v);
+  int rc = 0;
+  if (command.shell()) {
+    // `sh -c "sleep 60"` ends as `sleep 60` with the shell's environment (dash execs the
+    // last command): a command of plain words is started that way directly, saving the
+    // shell's start-up (0.6 ms of CPU per task). The shell still runs whatever the
+    // command is not found or cannot start, and says why as it would.
+    if (auto words = plainWords(command.value())) {
+      auto path_variable = env.find("PATH");
+      std::string program = path_variable == env.end()
+                                ? std::string()
+                                : findOnPath(words->front(), path_variable->second);
+      if (!program.empty()) {
+        std::map<std::string, std::string> passed = env;
+        asTheShellPasses(&passed);
+        pid_t pid = spawn(program, std::move(*words), passed, false, &rc);
+        if (pid > 0) return pid;
+      }
+    }
   }
-  std::vector<char*> argv;
-  for (auto& a : args) {
-    argv.push_back(a.data());
-  }
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (auto& s : env_strings) {
-    envp.push_back(s.data());
-  }
-  envp.push_back(nullptr);
-
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t empty;
-  sigemptyset(&empty);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK);
-  pid_t pid = -1;
-  int rc = command.shell() || path.find('/') != std::string::npos
-               ? ::posix_spawn(&pid, path.c_str(), nullptr, &attr, argv.data(), envp.data())
-               : ::posix_spawnp(&pid, path.c_str(), nullptr, &attr, argv.data(), envp.data());
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
+  pid_t pid = spawn(path, std::move(args), env,
+                    !command.shell() && path.find('/') == std::string::npos, &rc);
+  if (pid < 0) {
     *error = "Failed to launch '" + path + "': " + ::strerror(rc);
     return -1;
   }

@@ -4,6 +4,12 @@
 // ("Processes", the system tests). Executors are always real processes.
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
 
 #include "cluster.hpp"
 #include "common/json.hpp"
@@ -83,6 +89,55 @@ TEST_P(ClusterTest, CommandTaskFails) {
   auto failed = scheduler_.awaitState("bad", mesos::TASK_FAILED);
   ASSERT_TRUE(failed);
   EXPECT_NE(failed->message().find("3"), std::string::npos) << failed->message();
+}
+
+// Ensures a command of plain words, which keel-executor starts without the shell, sees the
+// environment the shell would have handed it: the same variable names as a command run
+// through the shell (PWD added, names the shell cannot hold dropped), PWD the sandbox.
+TEST_P(ClusterTest, PlainCommandGetsTheShellsEnvironment) {
+  char tmpl[] = "/tmp/keel-plain-command-XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  auto offer = startAndOffer();
+  auto task = [&](const std::string& id, const std::string& command) {
+    mesos::TaskInfo t = commandTask(offer, id, command);
+    auto* variables = t.mutable_command()->mutable_environment();
+    auto* v = variables->add_variables();
+    v->set_name("PLAIN_MARKER");
+    v->set_value("1");
+    v = variables->add_variables();
+    v->set_name("NOT.A.SHELL.NAME");
+    v->set_value("2");
+    return t;
+  };
+  driver_->launchTasks(offer.id(), {task("direct", "cp /proc/self/environ " + dir + "/direct"),
+                                    task("shell", "cp /proc/self/environ " + dir + "/shell; true")});
+  ASSERT_TRUE(scheduler_.awaitState("direct", mesos::TASK_FINISHED));
+  ASSERT_TRUE(scheduler_.awaitState("shell", mesos::TASK_FINISHED));
+  auto variables = [&](const std::string& name) {
+    std::ifstream in(dir + "/" + name);
+    std::map<std::string, std::string> seen;
+    for (std::string entry; std::getline(in, entry, '\0');) {
+      const size_t eq = entry.find('=');
+      seen[entry.substr(0, eq)] = eq == std::string::npos ? "" : entry.substr(eq + 1);
+    }
+    return seen;
+  };
+  const auto direct = variables("direct");
+  const auto shell = variables("shell");
+  auto names = [](const std::map<std::string, std::string>& m) {
+    std::set<std::string> out;
+    for (const auto& [k, v] : m) out.insert(k);
+    return out;
+  };
+  EXPECT_EQ(names(direct), names(shell));
+  EXPECT_EQ(direct.count("PLAIN_MARKER"), 1u);
+  EXPECT_EQ(direct.count("NOT.A.SHELL.NAME"), 0u);
+  ASSERT_EQ(direct.count("PWD"), 1u);
+  ASSERT_EQ(direct.count("MESOS_SANDBOX"), 1u);
+  EXPECT_EQ(std::filesystem::canonical(direct.at("PWD")),
+            std::filesystem::canonical(direct.at("MESOS_SANDBOX")));
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
 
 // Ensures killTask stops a long-running command task with TASK_KILLED.
