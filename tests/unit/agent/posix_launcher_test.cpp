@@ -185,6 +185,59 @@ TEST_F(PosixLauncherTest, BuiltInExecutorStartsThroughTheForkServer) {
   EXPECT_EQ(WTERMSIG(raw), SIGKILL);
 }
 
+TEST_F(PosixLauncherTest, ExecutorsOutliveADeadForkServer) {
+  // Ensures that when the fork server dies, its executors are still watched (through
+  // /proc, their status lost: -1) and later launches are spawned instead.
+  SilentAgent agent;
+  PosixProcessLauncher launcher;
+  LaunchSpec spec;
+  spec.path = std::string(KEEL_BIN_DIR) + "/keel-executor";
+  spec.argv = {"keel-executor"};
+  spec.env = {{"MESOS_SLAVE_PID", "slave(1)@127.0.0.1:" + std::to_string(agent.port())},
+              {"MESOS_SLAVE_ID", "agent-1"},
+              {"MESOS_FRAMEWORK_ID", "framework-1"},
+              {"MESOS_EXECUTOR_ID", "executor-1"},
+              {"MESOS_DIRECTORY", dir_},
+              {"MESOS_CHECKPOINT", "0"}};
+  spec.working_dir = dir_;
+  auto launch = [&] {
+    std::promise<Result<pid_t>> launched;
+    launcher.launch(spec, [&](Result<pid_t> r) { launched.set_value(std::move(r)); });
+    auto future = launched.get_future();
+    EXPECT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    return future.get();
+  };
+  Result<pid_t> first = launch();
+  ASSERT_TRUE(first.isOk()) << first.message();
+  // The server is the executor's parent (field 4 of /proc/<pid>/stat).
+  std::string stat = readProc(*first, "stat");
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string state;
+  pid_t server = 0;
+  fields >> state >> server;
+  ASSERT_GT(server, 1);
+  ASSERT_NE(server, ::getpid());
+  ASSERT_EQ(::kill(server, SIGKILL), 0);
+
+  std::promise<int> exited;
+  launcher.watch(*first, [&](int status) { exited.set_value(status); });
+  Result<pid_t> second = launch();  // the server is gone: spawned, so our child
+  ASSERT_TRUE(second.isOk()) << second.message();
+  EXPECT_TRUE(launcher.killGroup(*first, SIGKILL).isOk());
+  auto status = exited.get_future();
+  ASSERT_EQ(status.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(status.get(), -1);
+
+  std::promise<int> second_exited;
+  launcher.watch(*second, [&](int status) { second_exited.set_value(status); });
+  EXPECT_TRUE(launcher.killGroup(*second, SIGKILL).isOk());
+  auto second_status = second_exited.get_future();
+  ASSERT_EQ(second_status.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  int raw = second_status.get();
+  ASSERT_TRUE(WIFSIGNALED(raw)) << raw;  // our own child: its real status
+  EXPECT_EQ(WTERMSIG(raw), SIGKILL);
+}
+
 TEST_F(PosixLauncherTest, ForkServerReportsWhatCannotStart) {
   // Ensures a built-in executor whose working directory is missing fails to launch with
   // the reason, as a spawn would, and that an exit code reaches watch().
