@@ -148,7 +148,8 @@ ScenarioResult runState(const Options& o) {
         fin->acked++;
         return;
       }
-      if (status.state() == mesos::TASK_RUNNING) fin->framework_of[status.task_id().value()] = fw->id();
+      if (status.state() == mesos::TASK_RUNNING)
+        fin->framework_of[status.task_id().value()] = fw->id();
       counted(status);
     };
   });
@@ -236,6 +237,7 @@ ScenarioResult runState(const Options& o) {
     // At least `samples`, and for as long as it takes the pollers to get two rounds of
     // answers, so the sampling spans renders and the sending of their documents alike.
     const size_t rounds = 2 * static_cast<size_t>(o.clients);
+    auto last_progress = Clock::now();
     for (int i = 0; (i < o.samples || polls.load() < rounds) && Clock::now() < bench.deadline();
          ++i) {
       const auto t0 = Clock::now();
@@ -245,9 +247,11 @@ ScenarioResult runState(const Options& o) {
         break;
       }
       health_ms.push_back(msBetween(t0, Clock::now()));
-      if (i % 1000 == 999) {
-        std::fprintf(stderr, "[health under /state load] %d/%d samples, %zu /state served\n", i + 1,
-                     o.samples, polls.load());
+      if (Clock::now() - last_progress >= std::chrono::seconds(1)) {  // a line a second
+        last_progress = Clock::now();
+        std::fprintf(stderr,
+                     "[health under /state load] %d samples (at least %d), %zu/%zu /state served\n",
+                     i + 1, o.samples, polls.load(), rounds);
       }
     }
   }
@@ -274,8 +278,8 @@ ScenarioResult runState(const Options& o) {
 }
 
 const std::vector<std::string>& scenarioNames() {
-  static const std::vector<std::string> names = {"register", "launch", "offer_latency",
-                                                 "reregister", "state",  "memory",
+  static const std::vector<std::string> names = {"register",   "launch",    "offer_latency",
+                                                 "reregister", "state",     "memory",
                                                  "real_agent", "allocation"};
   return names;
 }

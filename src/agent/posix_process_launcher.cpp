@@ -199,9 +199,8 @@ void PosixProcessLauncher::launchLoop() {
 
 Result<pid_t> PosixProcessLauncher::start(const LaunchSpec& spec) {
   const size_t slash = spec.path.rfind('/');
-  const bool built_in =
-      spec.path.compare(slash == std::string::npos ? 0 : slash + 1, std::string::npos,
-                        kBuiltInExecutor) == 0;
+  const bool built_in = spec.path.compare(slash == std::string::npos ? 0 : slash + 1,
+                                          std::string::npos, kBuiltInExecutor) == 0;
   if (use_fork_server_ && built_in) {
     if (!fork_server_ && !fork_server_failed_) {
       auto server = ExecutorForkServer::start(spec.path);

@@ -77,7 +77,6 @@ std::optional<Nanos> parseDuration(const std::string& text) {
   return std::nullopt;
 }
 
-
 class CommandExecutor final : public mesos::Executor {
  public:
   explicit CommandExecutor(Nanos shutdown_grace) : shutdown_grace_(shutdown_grace) {}

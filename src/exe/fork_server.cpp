@@ -2,9 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/prctl.h>
 #include <poll.h>
 #include <signal.h>
-#include <linux/prctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -142,7 +142,7 @@ void launch(int fd, const proto::LaunchRequest& r, int (*executor_main)(int, cha
     }
     std::vector<char*> env;
     becomeExecutor(r, &env);
-    ::close(report[1]);  // success: the server's read sees the end
+    ::close(report[1]);        // success: the server's read sees the end
     ::close_range(3, ~0U, 0);  // nothing of the server's descriptors
     std::vector<std::string> args = r.argv;
     std::vector<char*> argv;

@@ -214,9 +214,8 @@ bool hasKillingState(const mesos::FrameworkInfo& framework) {
   return false;
 }
 
-mesos::TaskStatus executorStatus(const mesos::ExecutorInfo& executor,
-                                 const mesos::TaskID& task_id, mesos::TaskState state,
-                                 const std::string& message) {
+mesos::TaskStatus executorStatus(const mesos::ExecutorInfo& executor, const mesos::TaskID& task_id,
+                                 mesos::TaskState state, const std::string& message) {
   mesos::TaskStatus status;
   *status.mutable_task_id() = task_id;
   status.set_state(state);

@@ -196,9 +196,9 @@ struct TaskPiece {
 void renderPiece(TaskPiece& piece, AgentSums* agents) {
   // One allocation (a task is about 400 bytes) rather than a string doubling and copying.
   constexpr size_t kTaskBytes = 480;
-  const size_t tasks =
-      piece.ended ? piece.f->unreachable_tasks.size() + piece.f->completed_tasks.size()
-                  : piece.tasks;
+  const size_t tasks = piece.ended
+                           ? piece.f->unreachable_tasks.size() + piece.f->completed_tasks.size()
+                           : piece.tasks;
   piece.out.reserve(64 + tasks * kTaskBytes);
   if (piece.ended) {
     writeEndedTaskLists(*piece.f, &piece.out);

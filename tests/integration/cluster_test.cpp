@@ -54,8 +54,8 @@ class ClusterTest : public ::testing::TestWithParam<Mode> {
 
   // Starts a driver and returns its first offer.
   mesos::Offer startAndOffer(mesos::FrameworkInfo info = frameworkInfo()) {
-    driver_ = std::make_unique<mesos::MesosSchedulerDriver>(&scheduler_, info,
-                                                           cluster_->masterAddress());
+    driver_ =
+        std::make_unique<mesos::MesosSchedulerDriver>(&scheduler_, info, cluster_->masterAddress());
     EXPECT_EQ(driver_->start(), mesos::DRIVER_RUNNING);
     EXPECT_TRUE(scheduler_.next("registered"));
     auto offers = scheduler_.next("offers");
@@ -109,8 +109,9 @@ TEST_P(ClusterTest, PlainCommandGetsTheShellsEnvironment) {
     v->set_value("2");
     return t;
   };
-  driver_->launchTasks(offer.id(), {task("direct", "cp /proc/self/environ " + dir + "/direct"),
-                                    task("shell", "cp /proc/self/environ " + dir + "/shell; true")});
+  driver_->launchTasks(offer.id(),
+                       {task("direct", "cp /proc/self/environ " + dir + "/direct"),
+                        task("shell", "cp /proc/self/environ " + dir + "/shell; true")});
   ASSERT_TRUE(scheduler_.awaitState("direct", mesos::TASK_FINISHED));
   ASSERT_TRUE(scheduler_.awaitState("shell", mesos::TASK_FINISHED));
   auto variables = [&](const std::string& name) {
