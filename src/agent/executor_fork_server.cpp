@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "agent/fork_server_protocol.hpp"
+#include "agent/spawn_attributes.hpp"
+#include "common/strings.hpp"
 
 namespace keel::agent {
 
@@ -22,10 +24,6 @@ namespace proto = fork_server;
 
 // How long a launch may wait for the server's answer before the caller spawns itself.
 constexpr auto kReplyTimeout = std::chrono::seconds(10);
-
-bool startsWith(const std::string& s, std::string_view prefix) {
-  return s.compare(0, prefix.size(), prefix) == 0;
-}
 
 }  // namespace
 
@@ -41,15 +39,7 @@ Result<std::unique_ptr<ExecutorForkServer>> ExecutorForkServer::start(
   posix_spawn_file_actions_addclosefrom_np(&actions, proto::kSocketFd + 1);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  sigset_t none;
-  sigemptyset(&none);
-  sigset_t all;
-  sigfillset(&all);
-  sigdelset(&all, SIGKILL);
-  sigdelset(&all, SIGSTOP);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  defaultSignalsOnSpawn(&attr);
   std::string arg0 = "keel-executor";
   std::string arg1 = proto::kFlag;
   char* argv[] = {arg0.data(), arg1.data(), nullptr};
@@ -84,6 +74,7 @@ ExecutorForkServer::~ExecutorForkServer() {
 bool ExecutorForkServer::serves(const LaunchSpec& spec) const {
   if (spec.path != executable_) return false;
   for (const auto& [key, value] : spec.env) {
+    using strings::startsWith;
     if (startsWith(key, "LD_") || startsWith(key, "GLOG_") || startsWith(key, "GOOGLE_") ||
         startsWith(key, "MALLOC_") || key == "GLIBC_TUNABLES") {
       return false;

@@ -11,12 +11,15 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <string_view>
 
 #include "agent/executor_fork_server.hpp"
 #include "agent/process_launcher.hpp"
+#include "agent/spawn_attributes.hpp"
+#include "common/files.hpp"
 
 namespace keel::agent {
 
@@ -29,26 +32,13 @@ constexpr auto kReapInterval = std::chrono::milliseconds(100);
 // The built-in executor's file name: the one the fork server can start.
 constexpr std::string_view kBuiltInExecutor = "keel-executor";
 
+// `path` on the environment's PATH (a default one if it has none); `path` itself if it is
+// not found there, for posix_spawn to report.
 std::string findExecutable(const std::string& path, const std::map<std::string, std::string>& env) {
-  if (path.find('/') != std::string::npos) {
-    return path;
-  }
   auto it = env.find("PATH");
-  std::string search = it != env.end() ? it->second : "/usr/local/bin:/usr/bin:/bin";
-  size_t start = 0;
-  while (start <= search.size()) {
-    size_t end = search.find(':', start);
-    if (end == std::string::npos) {
-      end = search.size();
-    }
-    std::string dir = search.substr(start, end - start);
-    std::string candidate = (dir.empty() ? "." : dir) + "/" + path;
-    if (::access(candidate.c_str(), X_OK) == 0) {
-      return candidate;
-    }
-    start = end + 1;
-  }
-  return path;
+  std::string found = findOnPath(
+      path, it != env.end() ? std::string_view(it->second) : "/usr/local/bin:/usr/bin:/bin");
+  return found.empty() ? path : found;
 }
 
 // Whether `pid` exists and is not a zombie, from /proc/<pid>/stat (the state letter
@@ -143,16 +133,7 @@ Result<pid_t> PosixProcessLauncher::spawn(const LaunchSpec& spec) {
 
   // A fresh session so the whole executor tree can be signalled as one group, with
   // default dispositions and an empty mask whatever the agent's threads have set.
-  sigset_t empty_mask;
-  sigemptyset(&empty_mask);
-  sigset_t defaults;
-  sigfillset(&defaults);
-  sigdelset(&defaults, SIGKILL);
-  sigdelset(&defaults, SIGSTOP);
-  posix_spawnattr_setsigmask(&attr, &empty_mask);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  defaultSignalsOnSpawn(&attr, POSIX_SPAWN_SETSID);
 
   std::vector<std::string> env_strings;
   env_strings.reserve(spec.env.size());
@@ -198,9 +179,7 @@ void PosixProcessLauncher::launchLoop() {
 }
 
 Result<pid_t> PosixProcessLauncher::start(const LaunchSpec& spec) {
-  const size_t slash = spec.path.rfind('/');
-  const bool built_in = spec.path.compare(slash == std::string::npos ? 0 : slash + 1,
-                                          std::string::npos, kBuiltInExecutor) == 0;
+  const bool built_in = std::filesystem::path(spec.path).filename() == kBuiltInExecutor;
   if (use_fork_server_ && built_in) {
     if (!fork_server_ && !fork_server_failed_) {
       auto server = ExecutorForkServer::start(spec.path);

@@ -1,6 +1,7 @@
 #include "common/files.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -56,6 +57,23 @@ Status writeFileAtomically(const std::string& path, const std::string& data, mod
     ::close(dir);
   }
   return Status::ok();
+}
+
+std::string findOnPath(const std::string& name, std::string_view path_list) {
+  if (name.find('/') != std::string::npos) return name;
+  size_t start = 0;
+  for (;;) {
+    const size_t end = path_list.find(':', start);
+    const std::string_view dir = path_list.substr(start, end - start);
+    const std::string candidate = (dir.empty() ? std::string(".") : std::string(dir)) + "/" + name;
+    struct stat st;
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        ::access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+    if (end == std::string_view::npos) return std::string();
+    start = end + 1;
+  }
 }
 
 }  // namespace keel

@@ -1,10 +1,12 @@
 #pragma once
 
-// Durable file writes shared by the agent's checkpoints and the master's registry.
+// Durable file writes shared by the agent's checkpoints and the master's registry, and the
+// PATH search shared by the agent and keel-executor.
 
 #include <sys/types.h>
 
 #include <string>
+#include <string_view>
 
 #include "common/status.hpp"
 
@@ -17,5 +19,10 @@ Status writeAll(int fd, const std::string& data);
 // temporary file beside it, fsync, rename, fsync of the directory. Creates the parent
 // directories. `mode` applies to a newly created file.
 Status writeFileAtomically(const std::string& path, const std::string& data, mode_t mode = 0644);
+
+// Where a shell or execvp() finds `name` on `path_list` (colon-separated; an empty entry is
+// the working directory): the first executable regular file. `name` itself when it holds a
+// '/'; empty when nothing is found.
+std::string findOnPath(const std::string& name, std::string_view path_list);
 
 }  // namespace keel

@@ -30,6 +30,12 @@ double fromFixed(int64_t f) {
   return static_cast<double>(f) / 1000.0;
 }
 
+// Adds the scalar of `that` to `mine` (same identity), in the 3-decimal fixed point.
+void addScalar(Resource& mine, const Resource& that) {
+  mine.mutable_scalar()->set_value(
+      fromFixed(toFixed(mine.scalar().value()) + toFixed(that.scalar().value())));
+}
+
 std::vector<Interval> intervals(const Value::Ranges& r) {
   std::vector<Interval> out;
   out.reserve(r.range_size());
@@ -382,8 +388,7 @@ void Resources::addNormalized(const Resource& that) {
       }
       switch (mine.type()) {
         case Value::SCALAR:
-          mine.mutable_scalar()->set_value(
-              fromFixed(toFixed(mine.scalar().value()) + toFixed(that.scalar().value())));
+          addScalar(mine, that);
           break;
         case Value::RANGES: {
           auto v = intervals(mine.ranges());
@@ -478,8 +483,7 @@ Resources& Resources::operator+=(const Resource& that) {
       validate(that).isOk()) {
     for (auto& mine : resources_) {
       if (sameIdentity(mine, that)) {
-        mine.mutable_scalar()->set_value(
-            fromFixed(toFixed(mine.scalar().value()) + toFixed(that.scalar().value())));
+        addScalar(mine, that);
         return *this;
       }
     }

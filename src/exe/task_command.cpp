@@ -15,6 +15,8 @@
 #include <set>
 #include <vector>
 
+#include "common/files.hpp"
+
 extern char** environ;
 
 namespace keel {
@@ -61,25 +63,6 @@ bool shellName(const std::string& name) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
   }
   return true;
-}
-
-// Where the shell would find `command` on `path` (an executable regular file); empty if
-// nowhere, and the shell is left to say so.
-std::string findOnPath(const std::string& command, const std::string& path) {
-  if (command.find('/') != std::string::npos) return command;
-  size_t start = 0;
-  for (;;) {
-    const size_t end = path.find(':', start);
-    const std::string dir = path.substr(start, end == std::string::npos ? end : end - start);
-    const std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + command;
-    struct stat st;
-    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-        ::access(candidate.c_str(), X_OK) == 0) {
-      return candidate;
-    }
-    if (end == std::string::npos) return std::string();
-    start = end + 1;
-  }
 }
 
 // The environment as the shell hands it to a command: the names it cannot hold dropped,

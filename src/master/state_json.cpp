@@ -192,7 +192,7 @@ struct TaskPiece {
   ResourceSum used;
 };
 
-// `agents`: the sums of the thread rendering the piece.
+// `agents`: the sums of the thread rendering the piece (none when nobody wants them).
 void renderPiece(TaskPiece& piece, AgentSums* agents) {
   // One allocation (a task is about 400 bytes) rather than a string doubling and copying.
   constexpr size_t kTaskBytes = 480;
@@ -555,9 +555,10 @@ std::vector<PreparedFramework> prepareFrameworks(const StateModel& m, AgentSums*
     for (size_t k = next++; k < pieces.size(); k = next++) renderPiece(pieces[k], sums);
   };
   std::vector<std::thread> helpers;
-  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work, &helper_agents[t - 1]);
-  AgentSums scratch;  // when the caller wants no agent sums
-  work(agents != nullptr ? agents : &scratch);
+  for (size_t t = 1; t < threads; ++t) {
+    helpers.emplace_back(work, agents != nullptr ? &helper_agents[t - 1] : nullptr);
+  }
+  work(agents);
   for (auto& h : helpers) h.join();
   if (agents != nullptr) {
     for (auto& sums : helper_agents) {
@@ -576,12 +577,9 @@ std::vector<PreparedFramework> prepareFrameworks(const StateModel& m, AgentSums*
     if (piece.ended) {
       parts.emplace_back("]");
     } else {
+      // Only a framework's first piece can be empty (when it has no live tasks at all).
       const bool first = k == 0 || pieces[k - 1].framework != piece.framework;
-      if (first) {
-        parts.emplace_back("\"tasks\":[");
-      } else if (!piece.out.empty() && parts.back() != "\"tasks\":[") {
-        parts.emplace_back(",");
-      }
+      parts.emplace_back(first ? "\"tasks\":[" : ",");
       prepared[piece.framework].used.add(piece.used);
     }
     if (!piece.out.empty()) parts.push_back(std::move(piece.out));

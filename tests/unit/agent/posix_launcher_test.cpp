@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -134,30 +135,55 @@ std::string readProc(pid_t pid, const std::string& what) {
   return s.str();
 }
 
+// keel-executor waiting for the agent at `agent_port`, in the test's directory.
+LaunchSpec executorSpec(const std::string& dir, int agent_port) {
+  LaunchSpec spec;
+  spec.path = std::string(KEEL_BIN_DIR) + "/keel-executor";
+  spec.argv = {"keel-executor"};
+  spec.env = {{"MESOS_SLAVE_PID", "slave(1)@127.0.0.1:" + std::to_string(agent_port)},
+              {"MESOS_SLAVE_ID", "agent-1"},
+              {"MESOS_FRAMEWORK_ID", "framework-1"},
+              {"MESOS_EXECUTOR_ID", "executor-1"},
+              {"MESOS_DIRECTORY", dir},
+              {"MESOS_CHECKPOINT", "0"}};
+  spec.working_dir = dir;
+  return spec;
+}
+
+// launch() and its answer (an error if none came within 10 s).
+Result<pid_t> launchAndWait(PosixProcessLauncher& launcher, const LaunchSpec& spec) {
+  std::promise<Result<pid_t>> launched;
+  launcher.launch(spec, [&](Result<pid_t> r) { launched.set_value(std::move(r)); });
+  auto future = launched.get_future();
+  if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    return Status::error("no answer to the launch");
+  }
+  return future.get();
+}
+
+// What watch() reports for `pid` (after SIGKILL to its group if `kill`); nullopt if
+// nothing within 10 s.
+std::optional<int> exitOf(PosixProcessLauncher& launcher, pid_t pid, bool kill) {
+  std::promise<int> exited;
+  launcher.watch(pid, [&](int status) { exited.set_value(status); });
+  if (kill) EXPECT_TRUE(launcher.killGroup(pid, SIGKILL).isOk());
+  auto status = exited.get_future();
+  if (status.wait_for(std::chrono::seconds(10)) != std::future_status::ready) return std::nullopt;
+  return status.get();
+}
+
 TEST_F(PosixLauncherTest, BuiltInExecutorStartsThroughTheForkServer) {
   // Ensures keel-executor is started by its fork server rather than as our child, in its
   // own session, directory and environment (nothing of ours), showing its own command
   // line, and that its exit status still reaches watch().
   SilentAgent agent;
   PosixProcessLauncher launcher;
-  LaunchSpec spec;
-  spec.path = std::string(KEEL_BIN_DIR) + "/keel-executor";
-  spec.argv = {"keel-executor", "--launcher_dir=" + std::string(KEEL_BIN_DIR)};
-  spec.env = {{"MESOS_SLAVE_PID", "slave(1)@127.0.0.1:" + std::to_string(agent.port())},
-              {"MESOS_SLAVE_ID", "agent-1"},
-              {"MESOS_FRAMEWORK_ID", "framework-1"},
-              {"MESOS_EXECUTOR_ID", "executor-1"},
-              {"MESOS_DIRECTORY", dir_},
-              {"MESOS_CHECKPOINT", "0"},
-              {"MARKER", "fork-server-test"}};
-  spec.working_dir = dir_;
+  LaunchSpec spec = executorSpec(dir_, agent.port());
+  spec.argv.push_back("--launcher_dir=" + std::string(KEEL_BIN_DIR));
+  spec.env["MARKER"] = "fork-server-test";
   spec.stdout_path = dir_ + "/stdout";
   spec.stderr_path = dir_ + "/stderr";
-  std::promise<Result<pid_t>> launched;
-  launcher.launch(spec, [&](Result<pid_t> r) { launched.set_value(std::move(r)); });
-  auto future = launched.get_future();
-  ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  Result<pid_t> pid = future.get();
+  Result<pid_t> pid = launchAndWait(launcher, spec);
   ASSERT_TRUE(pid.isOk()) << pid.message();
 
   int ignored = 0;
@@ -175,14 +201,10 @@ TEST_F(PosixLauncherTest, BuiltInExecutorStartsThroughTheForkServer) {
               std::string("keel-executor") + '\0' + "--launcher_dir=" + KEEL_BIN_DIR + '\0');
   }
 
-  std::promise<int> exited;
-  launcher.watch(*pid, [&](int status) { exited.set_value(status); });
-  EXPECT_TRUE(launcher.killGroup(*pid, SIGKILL).isOk());
-  auto status = exited.get_future();
-  ASSERT_EQ(status.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  int raw = status.get();
-  ASSERT_TRUE(WIFSIGNALED(raw)) << raw;
-  EXPECT_EQ(WTERMSIG(raw), SIGKILL);
+  std::optional<int> raw = exitOf(launcher, *pid, true);
+  ASSERT_TRUE(raw.has_value());
+  ASSERT_TRUE(WIFSIGNALED(*raw)) << *raw;
+  EXPECT_EQ(WTERMSIG(*raw), SIGKILL);
 }
 
 TEST_F(PosixLauncherTest, ExecutorsOutliveADeadForkServer) {
@@ -190,24 +212,8 @@ TEST_F(PosixLauncherTest, ExecutorsOutliveADeadForkServer) {
   // /proc, their status lost: -1) and later launches are spawned instead.
   SilentAgent agent;
   PosixProcessLauncher launcher;
-  LaunchSpec spec;
-  spec.path = std::string(KEEL_BIN_DIR) + "/keel-executor";
-  spec.argv = {"keel-executor"};
-  spec.env = {{"MESOS_SLAVE_PID", "slave(1)@127.0.0.1:" + std::to_string(agent.port())},
-              {"MESOS_SLAVE_ID", "agent-1"},
-              {"MESOS_FRAMEWORK_ID", "framework-1"},
-              {"MESOS_EXECUTOR_ID", "executor-1"},
-              {"MESOS_DIRECTORY", dir_},
-              {"MESOS_CHECKPOINT", "0"}};
-  spec.working_dir = dir_;
-  auto launch = [&] {
-    std::promise<Result<pid_t>> launched;
-    launcher.launch(spec, [&](Result<pid_t> r) { launched.set_value(std::move(r)); });
-    auto future = launched.get_future();
-    EXPECT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-    return future.get();
-  };
-  Result<pid_t> first = launch();
+  const LaunchSpec spec = executorSpec(dir_, agent.port());
+  Result<pid_t> first = launchAndWait(launcher, spec);
   ASSERT_TRUE(first.isOk()) << first.message();
   // The server is the executor's parent (field 4 of /proc/<pid>/stat).
   std::string stat = readProc(*first, "stat");
@@ -219,23 +225,14 @@ TEST_F(PosixLauncherTest, ExecutorsOutliveADeadForkServer) {
   ASSERT_NE(server, ::getpid());
   ASSERT_EQ(::kill(server, SIGKILL), 0);
 
-  std::promise<int> exited;
-  launcher.watch(*first, [&](int status) { exited.set_value(status); });
-  Result<pid_t> second = launch();  // the server is gone: spawned, so our child
+  Result<pid_t> second = launchAndWait(launcher, spec);  // the server is gone: spawned
   ASSERT_TRUE(second.isOk()) << second.message();
-  EXPECT_TRUE(launcher.killGroup(*first, SIGKILL).isOk());
-  auto status = exited.get_future();
-  ASSERT_EQ(status.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  EXPECT_EQ(status.get(), -1);
+  EXPECT_EQ(exitOf(launcher, *first, true), std::optional<int>(-1));
 
-  std::promise<int> second_exited;
-  launcher.watch(*second, [&](int status) { second_exited.set_value(status); });
-  EXPECT_TRUE(launcher.killGroup(*second, SIGKILL).isOk());
-  auto second_status = second_exited.get_future();
-  ASSERT_EQ(second_status.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  int raw = second_status.get();
-  ASSERT_TRUE(WIFSIGNALED(raw)) << raw;  // our own child: its real status
-  EXPECT_EQ(WTERMSIG(raw), SIGKILL);
+  std::optional<int> raw = exitOf(launcher, *second, true);
+  ASSERT_TRUE(raw.has_value());
+  ASSERT_TRUE(WIFSIGNALED(*raw)) << *raw;  // our own child: its real status
+  EXPECT_EQ(WTERMSIG(*raw), SIGKILL);
 }
 
 TEST_F(PosixLauncherTest, ForkServerReportsWhatCannotStart) {
@@ -246,26 +243,16 @@ TEST_F(PosixLauncherTest, ForkServerReportsWhatCannotStart) {
   spec.path = std::string(KEEL_BIN_DIR) + "/keel-executor";
   spec.argv = {"keel-executor", "--help"};
   spec.working_dir = dir_ + "/missing";
-  auto launch = [&](const LaunchSpec& s) {
-    std::promise<Result<pid_t>> launched;
-    launcher.launch(s, [&](Result<pid_t> r) { launched.set_value(std::move(r)); });
-    auto future = launched.get_future();
-    EXPECT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-    return future.get();
-  };
-  Result<pid_t> failed = launch(spec);
+  Result<pid_t> failed = launchAndWait(launcher, spec);
   EXPECT_FALSE(failed.isOk());
   spec.working_dir = dir_;
   spec.stdout_path = dir_ + "/stdout";
-  Result<pid_t> pid = launch(spec);
+  Result<pid_t> pid = launchAndWait(launcher, spec);
   ASSERT_TRUE(pid.isOk()) << pid.message();
-  std::promise<int> exited;
-  launcher.watch(*pid, [&](int status) { exited.set_value(status); });
-  auto status = exited.get_future();
-  ASSERT_EQ(status.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  int raw = status.get();
-  ASSERT_TRUE(WIFEXITED(raw)) << raw;
-  EXPECT_EQ(WEXITSTATUS(raw), 0);
+  std::optional<int> raw = exitOf(launcher, *pid, false);
+  ASSERT_TRUE(raw.has_value());
+  ASSERT_TRUE(WIFEXITED(*raw)) << *raw;
+  EXPECT_EQ(WEXITSTATUS(*raw), 0);
   EXPECT_NE(read("stdout").find("Usage: keel-executor"), std::string::npos);
 }
 
