@@ -8,6 +8,7 @@ PACKAGES=(
   protobuf-compiler libprotobuf-dev
   libboost-dev libboost-system-dev
   libgoogle-glog-dev libgflags-dev libssl-dev zlib1g-dev libunwind-dev
+  libgoogle-perftools-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   procps iproute2 curl ca-certificates python3
 )

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/log_time_zone.hpp"
 #include "common/malloc_tuning.hpp"
 #include "runtime/clock.hpp"
 #include "scenarios.hpp"
@@ -65,6 +66,7 @@ bool parseInt(const std::string& v, int* out) {
 
 int main(int argc, char** argv) {
   keel::tuneMallocForDaemon();
+  keel::pinLocalTimeZoneForLogging();
   Options o;
   std::vector<std::string> scenarios;
   std::string json;

@@ -6,6 +6,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <iostream>
 
+#include "common/log_time_zone.hpp"
 #include "common/malloc_tuning.hpp"
 #include "authentication/credentials.hpp"
 #include "common/master_flags.hpp"
@@ -17,6 +18,7 @@ extern char** environ;
 
 int main(int argc, char** argv) {
   keel::tuneMallocForDaemon();
+  keel::pinLocalTimeZoneForLogging();
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
 
