@@ -12,6 +12,7 @@
 #include "master/master.hpp"
 #include "master/state_json.hpp"
 #include "master/state_worker.hpp"
+#include "wire/parse_ahead.hpp"
 
 namespace keel::master {
 
@@ -220,6 +221,7 @@ Master::Master(runtime::EventLoop& loop, wire::Transport& transport, MasterFlags
       flag_values_(std::move(flag_values)) {}
 
 Master::~Master() {
+  parse_ahead_.reset();  // its thread, and what it holds for the master's handlers
   // The render thread reads the model: it ends first.
   if (endpoints_) endpoints_->stop();
   // A master can be replaced on the same transport (a restart in tests): nothing may call

@@ -20,6 +20,10 @@ namespace keel::allocator {
 class Allocator;
 }
 
+namespace keel::wire {
+class ParseAhead;
+}
+
 namespace keel::master {
 
 class HttpEndpoints;
@@ -46,14 +50,21 @@ class Master {
   // Durable registry writes made by this master (tests).
   uint64_t registryWrites() const { return registrar_ ? registrar_->writes() : 0; }
   size_t frameworkCount() const { return frameworks_.size(); }
+  // Tests: waits until every message handed to the parsing thread is parsed; what it parsed
+  // is then handled when the loop runs next.
+  void waitParsed();
 
  private:
   friend class HttpEndpoints;
 
   // --- wiring (master.cpp)
   void installHandlers();
+  // A message to `master`: parsed ahead, or queued behind one that is (parse_ahead_), or
+  // handled now by dispatchNow().
   wire::Delivery receive(wire::Message&& msg);
+  wire::Delivery dispatchNow(wire::Message&& msg);
   void exited(const wire::Pid& pid);
+  void exitedNow(const wire::Pid& pid);
   template <class M>
   void send(const wire::Pid& to, const M& message);
   double now() const { return loop_.clock().unixSeconds(); }
@@ -200,6 +211,9 @@ class Master {
   double start_time_ = 0;
   wire::Dispatcher dispatcher_;
   wire::Dispatcher observer_dispatcher_;
+  // Agents' (re-)registrations of 1 KiB or more are parsed on a thread of their own
+  // (wire/parse_ahead.hpp). Its thread touches nothing of the master's; ~Master ends it first.
+  std::unique_ptr<wire::ParseAhead> parse_ahead_;
   std::unique_ptr<allocator::Allocator> allocator_;
   std::unique_ptr<HttpEndpoints> endpoints_;
   std::unique_ptr<Registrar> registrar_;
