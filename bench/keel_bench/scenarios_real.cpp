@@ -232,6 +232,8 @@ ScenarioResult runRealAgent(const Options& o) {
   } flow;
   TempDir dir;
   if (dir.path().empty()) return failed(r, "cannot create a temporary directory");
+  r.params.emplace_back("work_dir", dir.path() + " (" + fileSystemType(dir.path()) + ")");
+  r.params.emplace_back("TIME_WAIT sockets at start", std::to_string(socketsInTimeWait()));
   auto b = Bench::create(o);
   if (!b) return failed(r, b.message());
   Bench& bench = **b;

@@ -1,8 +1,12 @@
 #include "support.hpp"
 
+#include <sys/vfs.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "common/resources.hpp"
 
@@ -112,6 +116,44 @@ std::optional<double> metricValue(const std::string& json, const std::string& ke
 std::string masterParam(Bench& bench) {
   return bench.harness().inProcess() ? "in-process " + bench.harness().masterAddress()
                                      : bench.harness().masterAddress();
+}
+
+size_t socketsInTimeWait() {
+  size_t count = 0;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // the header
+    while (std::getline(in, line)) {
+      // "  sl  local_address rem_address   st ...": the fourth column is the state, 06 here.
+      std::istringstream fields(line);
+      std::string slot, local, remote, state;
+      if (fields >> slot >> local >> remote >> state && state == "06") ++count;
+    }
+  }
+  return count;
+}
+
+std::string fileSystemType(const std::string& dir) {
+  struct statfs fs {};
+  if (::statfs(dir.c_str(), &fs) != 0) return "unknown";
+  switch (static_cast<unsigned long>(fs.f_type)) {
+    case 0xEF53UL:
+      return "ext4";
+    case 0x01021994UL:
+      return "tmpfs";
+    case 0x58465342UL:
+      return "xfs";
+    case 0x9123683EUL:
+      return "btrfs";
+    case 0x794c7630UL:
+      return "overlayfs";
+    default: {
+      std::ostringstream hex;
+      hex << "0x" << std::hex << static_cast<unsigned long>(fs.f_type);
+      return hex.str();
+    }
+  }
 }
 
 Status Bench::waitForLaunch(Launcher& launcher) {

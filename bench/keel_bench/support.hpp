@@ -31,6 +31,12 @@ class Bench;
 // The "master" parameter of a scenario: "in-process <address>" or the external address.
 std::string masterParam(Bench& bench);
 
+// Conditions that change what the real_agent scenario measures, as parameters: loopback
+// sockets in TIME_WAIT (thousands left by earlier runs within the last minute make every
+// connect() search for a free ephemeral port) and the file system type of `dir`.
+size_t socketsInTimeWait();
+std::string fileSystemType(const std::string& dir);
+
 class Launcher;
 
 class Bench {
