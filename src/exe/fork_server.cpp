@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -43,28 +44,21 @@ void reapChildren(int fd) {
   }
 }
 
-// Points /proc/<pid>/cmdline and /proc/<pid>/environ of the child at its own argv and
-// environment (they show the memory the kernel set up at exec, the server's otherwise).
-// PR_SET_MM_MAP takes every boundary of the address space at once; the others are read
-// back from /proc/self/stat unchanged. Best effort: nothing changes if the kernel refuses.
-void showArgvAndEnvironment(const std::vector<std::string>& argv,
-                            const std::vector<std::string>& env) {
-  static std::string args_text;
-  static std::string env_text;
-  for (const auto& a : argv) args_text.append(a).push_back('\0');
-  for (const auto& e : env) env_text.append(e).push_back('\0');
-  if (env_text.empty()) env_text.push_back('\0');
+// The boundaries of the server's address space that PR_SET_MM_MAP must be given back
+// unchanged, from /proc/self/stat. A child's are the same (fork copies the layout), so the
+// server reads them once, before it forks anyone; nullopt if they could not be read.
+std::optional<prctl_mm_map> readAddressSpaceLayout() {
   std::ifstream in("/proc/self/stat");
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const size_t close = stat.rfind(')');
-  if (close == std::string::npos) return;
+  if (close == std::string::npos) return std::nullopt;
   std::istringstream fields(stat.substr(close + 2));
   std::vector<unsigned long long> f(4, 0);  // f[n] is field n of proc(5); 3 is the state
   std::string state;
   fields >> state;
   unsigned long long v = 0;
   while (fields >> v) f.push_back(v);
-  if (f.size() <= 51) return;
+  if (f.size() <= 51) return std::nullopt;
   prctl_mm_map map{};
   map.start_code = f[26];
   map.end_code = f[27];
@@ -72,6 +66,24 @@ void showArgvAndEnvironment(const std::vector<std::string>& argv,
   map.start_data = f[45];
   map.end_data = f[46];
   map.start_brk = f[47];
+  return map;
+}
+
+std::optional<prctl_mm_map> layout;  // the server's, read in runForkServer()
+
+// Points /proc/<pid>/cmdline and /proc/<pid>/environ of the child at its own argv and
+// environment (they show the memory the kernel set up at exec, the server's otherwise).
+// PR_SET_MM_MAP takes every boundary of the address space at once; the others are the
+// server's unchanged. Best effort: nothing changes if the kernel refuses.
+void showArgvAndEnvironment(const std::vector<std::string>& argv,
+                            const std::vector<std::string>& env) {
+  if (!layout) return;
+  static std::string args_text;
+  static std::string env_text;
+  for (const auto& a : argv) args_text.append(a).push_back('\0');
+  for (const auto& e : env) env_text.append(e).push_back('\0');
+  if (env_text.empty()) env_text.push_back('\0');
+  prctl_mm_map map = *layout;
   map.brk = reinterpret_cast<unsigned long>(::sbrk(0));
   map.arg_start = reinterpret_cast<unsigned long>(args_text.data());
   map.arg_end = map.arg_start + args_text.size();
@@ -100,7 +112,7 @@ int prepare(const proto::LaunchRequest& r) {
 // In the child, once it is committed: default signal dispositions and an empty mask
 // (posix_spawn's SETSIGDEF and SETSIGMASK) and the request's environment, in place before
 // the server answers the agent (as a spawned process has them from its first moment).
-void becomeExecutor(const proto::LaunchRequest& r, std::vector<char*>* env) {
+void becomeExecutor(proto::LaunchRequest& r, std::vector<char*>* env) {
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   for (int s = 1; s < NSIG; ++s) {
@@ -110,15 +122,15 @@ void becomeExecutor(const proto::LaunchRequest& r, std::vector<char*>* env) {
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   static std::vector<std::string> strings;
-  strings = r.env;
+  strings = std::move(r.env);  // the child's own copy of the request
   for (auto& e : strings) env->push_back(e.data());
   env->push_back(nullptr);
   environ = env->data();
-  showArgvAndEnvironment(r.argv, r.env);
+  showArgvAndEnvironment(r.argv, strings);
 }
 
 // Forks the child for `r`; answers the agent with its pid or why it could not start.
-void launch(int fd, const proto::LaunchRequest& r, int (*executor_main)(int, char**)) {
+void launch(int fd, proto::LaunchRequest& r, int (*executor_main)(int, char**)) {
   int report[2];
   if (::pipe2(report, O_CLOEXEC) != 0) {
     sendPacket(fd, proto::encodeReply('F', errno));
@@ -169,6 +181,7 @@ void launch(int fd, const proto::LaunchRequest& r, int (*executor_main)(int, cha
 }  // namespace
 
 int runForkServer(int fd, int (*executor_main)(int, char**)) {
+  layout = readAddressSpaceLayout();
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
