@@ -50,15 +50,15 @@ class ParseAhead {
   // Parses messages of type M ahead and hands them to `handler` on the loop.
   template <class M>
   void on(std::function<void(const Pid&, M&&)> handler) {
-    types_[M::default_instance().GetTypeName()] = Type{
-        [](const std::string& body) -> Parsed {
-          auto m = std::make_unique<M>();
-          if (!m->ParseFromString(body)) return nullptr;
-          return m;
-        },
-        [h = std::move(handler)](const Pid& from, Parsed&& parsed) {
-          h(from, std::move(static_cast<M&>(*parsed)));
-        }};
+    types_[M::default_instance().GetTypeName()] =
+        Type{[](const std::string& body) -> Parsed {
+               auto m = std::make_unique<M>();
+               if (!m->ParseFromString(body)) return nullptr;
+               return m;
+             },
+             [h = std::move(handler)](const Pid& from, Parsed&& parsed) {
+               h(from, std::move(static_cast<M&>(*parsed)));
+             }};
   }
 
   // Loop thread. Takes `msg` (leaving it moved-from) when it must wait: a registered type of
@@ -98,11 +98,11 @@ class ParseAhead {
   std::unordered_map<std::string, Type> types_;
   std::shared_ptr<char> alive_ = std::make_shared<char>();
   std::deque<std::shared_ptr<Slot>> order_;  // loop thread
-  bool draining_ = false;                     // loop thread
+  bool draining_ = false;                    // loop thread
 
   std::mutex mu_;
-  std::condition_variable cv_;       // the thread waits for work
-  std::condition_variable idle_cv_;  // waitParsed() waits for the thread
+  std::condition_variable cv_;              // the thread waits for work
+  std::condition_variable idle_cv_;         // waitParsed() waits for the thread
   std::deque<std::shared_ptr<Slot>> jobs_;  // under mu_
   bool busy_ = false;                       // under mu_: a job is being parsed
   bool stop_ = false;                       // under mu_

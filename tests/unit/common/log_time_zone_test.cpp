@@ -39,8 +39,7 @@ TEST_F(LogTimeZoneTest, PinsAnUnsetZone) {
   pinLocalTimeZoneForLogging();
   const char* tz = std::getenv("TZ");
   ASSERT_NE(tz, nullptr);
-  EXPECT_EQ(std::string(tz),
-            ::access("/etc/localtime", R_OK) == 0 ? ":/etc/localtime" : "UTC0");
+  EXPECT_EQ(std::string(tz), ::access("/etc/localtime", R_OK) == 0 ? ":/etc/localtime" : "UTC0");
   std::tm after{};
   ::localtime_r(&t, &after);
   EXPECT_EQ(after.tm_hour, before.tm_hour);

@@ -87,10 +87,9 @@ TEST_F(ParseAheadTest, EverythingIsHandledInArrivalOrder) {
 
   settle();
   const std::string from = "@" + kFrom.str();
-  EXPECT_EQ(seen_, (std::vector<std::string>{"ahead:AAAAAAAA" + from,
-                                             "now:mesos.internal.PingSlaveMessage", "call",
-                                             "ahead:BBBBBBBB" + from, "malformed:mesos.TaskID",
-                                             "now:mesos.TaskID"}));
+  EXPECT_EQ(seen_, (std::vector<std::string>{
+                       "ahead:AAAAAAAA" + from, "now:mesos.internal.PingSlaveMessage", "call",
+                       "ahead:BBBBBBBB" + from, "malformed:mesos.TaskID", "now:mesos.TaskID"}));
   EXPECT_EQ(ahead_.queued(), 0u);
 
   // With the queue empty again, small messages pass straight through.
@@ -115,9 +114,9 @@ TEST_F(ParseAheadTest, ManyMessagesKeepTheirOrder) {
 
 // Ensures the parser can be destroyed with work still queued and being parsed.
 TEST_F(ParseAheadTest, DestroyedWithWorkQueued) {
-  auto ahead = std::make_unique<ParseAhead>(
-      [this](std::function<void()> fn) { loop_.post(std::move(fn)); },
-      [](Message&&) {}, [](const Message&) {}, kMinBytes);
+  auto ahead =
+      std::make_unique<ParseAhead>([this](std::function<void()> fn) { loop_.post(std::move(fn)); },
+                                   [](Message&&) {}, [](const Message&) {}, kMinBytes);
   int handled = 0;
   ahead->on<mesos::TaskID>([&handled](const Pid&, mesos::TaskID&&) { ++handled; });
   for (int i = 0; i < 100; ++i) {
