@@ -26,6 +26,7 @@
 #include <cstring>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -268,13 +269,17 @@ class CommandExecutor final : public mesos::Executor {
 // which one it started (ExecutorInfo.type in the registration) and forwards to it.
 class ModeSwitch final : public mesos::Executor, public keel::exec::TaskGroupExecutor {
  public:
-  explicit ModeSwitch(Nanos shutdown_grace) : command_(shutdown_grace), group_(shutdown_grace) {}
+  explicit ModeSwitch(Nanos shutdown_grace)
+      : shutdown_grace_(shutdown_grace), command_(shutdown_grace) {}
 
   void registered(mesos::ExecutorDriver* driver, const mesos::ExecutorInfo& executor_info,
                   const mesos::FrameworkInfo& framework_info,
                   const mesos::SlaveInfo& agent_info) override {
-    if (executor_info.type() == mesos::ExecutorInfo::DEFAULT) {
-      active_ = &group_;
+    if (executor_info.type() == mesos::ExecutorInfo::DEFAULT && group_ == nullptr) {
+      // Made only when needed: it starts a thread, which a command executor (one per command
+      // task) has no use for.
+      group_ = std::make_unique<keel::DefaultExecutor>(shutdown_grace_);
+      active_ = group_.get();
     }
     active_->registered(driver, executor_info, framework_info, agent_info);
   }
@@ -286,8 +291,8 @@ class ModeSwitch final : public mesos::Executor, public keel::exec::TaskGroupExe
     active_->launchTask(driver, task);
   }
   void launchTaskGroup(mesos::ExecutorDriver* driver, const mesos::TaskGroupInfo& group) override {
-    if (active_ == &group_) {
-      group_.launchTaskGroup(driver, group);
+    if (group_ != nullptr && active_ == group_.get()) {
+      group_->launchTaskGroup(driver, group);
       return;
     }
     for (const auto& task : group.tasks()) {
@@ -306,8 +311,9 @@ class ModeSwitch final : public mesos::Executor, public keel::exec::TaskGroupExe
   }
 
  private:
+  Nanos shutdown_grace_;
   CommandExecutor command_;
-  keel::DefaultExecutor group_;
+  std::unique_ptr<keel::DefaultExecutor> group_;  // a DEFAULT executor's
   mesos::Executor* active_ = &command_;
 };
 
