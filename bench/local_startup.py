@@ -18,22 +18,23 @@ import time
 
 
 def one_run(bin_dir, agents):
-    work = tempfile.mkdtemp(prefix="keel-bench-local.")
-    addr = os.path.join(work, "master")
-    log = open(os.path.join(work, "log"), "w+")
-    start = time.perf_counter()
-    proc = subprocess.Popen([f"{bin_dir}/keel-local", f"--num_slaves={agents}", f"--work_dir={work}",
-                             "--ip=127.0.0.1", "--port=0", "--resources=cpus:4;mem:4096",
-                             f"--address_file={addr}"], stdout=log, stderr=subprocess.STDOUT)
-    deadline = start + 10
-    while not os.path.exists(addr) and time.perf_counter() < deadline:
-        time.sleep(0.0005)
-    elapsed = (time.perf_counter() - start) * 1000
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.seek(0)
-    m = re.search(r"registered in ([0-9.]+) ms", log.read())
-    return elapsed, float(m.group(1)) if m else float("nan")
+    with tempfile.TemporaryDirectory(prefix="keel-bench-local.") as work:
+        addr = os.path.join(work, "master")
+        with open(os.path.join(work, "log"), "w+") as log:
+            start = time.perf_counter()
+            proc = subprocess.Popen([f"{bin_dir}/keel-local", f"--num_slaves={agents}",
+                                     f"--work_dir={work}", "--ip=127.0.0.1", "--port=0",
+                                     "--resources=cpus:4;mem:4096", f"--address_file={addr}"],
+                                    stdout=log, stderr=subprocess.STDOUT)
+            deadline = start + 10
+            while not os.path.exists(addr) and time.perf_counter() < deadline:
+                time.sleep(0.0005)
+            elapsed = (time.perf_counter() - start) * 1000
+            proc.terminate()
+            proc.wait(timeout=20)
+            log.seek(0)
+            m = re.search(r"registered in ([0-9.]+) ms", log.read())
+        return elapsed, float(m.group(1)) if m else float("nan")
 
 
 def main():
