@@ -6,9 +6,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <iostream>
 
+#include "authentication/credentials.hpp"
 #include "common/log_time_zone.hpp"
 #include "common/malloc_tuning.hpp"
-#include "authentication/credentials.hpp"
 #include "common/master_flags.hpp"
 #include "master/master.hpp"
 #include "runtime/event_loop.hpp"

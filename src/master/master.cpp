@@ -180,8 +180,9 @@ void Master::installHandlers() {
   // Handled the same whether parsed here or ahead.
   auto both = [this, &d]<class M>(std::function<void(const wire::Pid&, M&&)> handler) {
     d.on<M>(handler);
-    parse_ahead_->on<M>([this, handler](const wire::Pid& from, M&& m) {
-      metrics_.messages[M::default_instance().GetTypeName()]++;
+    parse_ahead_->on<M>([this, handler, name = M::default_instance().GetTypeName()](
+                            const wire::Pid& from, M&& m) {
+      metrics_.messages[name]++;
       handler(from, std::move(m));
     });
   };

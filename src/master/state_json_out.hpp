@@ -109,12 +109,12 @@ class Out {
     s_ += b ? "true" : "false";
     comma_ = true;
   }
-  // Already-rendered JSON as one value.
   // Text continuing what was written last, appended as it is (no separator).
   void continued(std::string_view json) {
     s_.append(json);
     comma_ = true;
   }
+  // Already-rendered JSON as one value.
   void raw(std::string_view json) {
     sep();
     s_.append(json);

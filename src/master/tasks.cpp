@@ -146,8 +146,8 @@ void Master::removeTask(FrameworkState& framework, const std::string& task_id,
     }
   }
   if (to_completed) {
-    framework.addCompleted(std::move(*task),
-                           static_cast<size_t>(std::max<int64_t>(flags_.max_completed_tasks_per_framework, 0)));
+    framework.addCompleted(std::move(*task), static_cast<size_t>(std::max<int64_t>(
+                                                 flags_.max_completed_tasks_per_framework, 0)));
   }
 }
 
